@@ -1,0 +1,251 @@
+"""Load site.yaml into a frozen, typed SiteConfig; every error is collected."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import Diagnostic
+from .text import clean, slugify
+from .yamlload import YamlError, load_yaml
+
+CONFIG_FILE = "site.yaml"
+PERMALINK_FIELDS = {"year", "month", "day", "slug"}
+
+
+@dataclass(frozen=True)
+class Level:
+    """A union level (cấp công đoàn), in hierarchy order."""
+
+    key: str
+    name: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    """One entry of the navigation menu: a title and a site-relative path or URL."""
+
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """The union body that publishes the portal, shown in the footer."""
+
+    name: str
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+    logo: str = ""
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """Everything site.yaml says, validated. Build it with `load_config`."""
+
+    title: str
+    description: str
+    base_url: str
+    organisation: Organisation
+    levels: tuple[Level, ...]
+    language: str = "vi"
+    timezone: str = "Asia/Ho_Chi_Minh"
+    permalink: str = "{year}/{month}/{slug}/"
+    home_size: int = 10
+    page_size: int = 20
+    menu: tuple[MenuItem, ...] = ()
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The portal's time zone: dates without an offset are read in it."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def base_path(self) -> str:
+        """The path part of base_url, always ending with "/": "/" or "/portal/"."""
+        return urlsplit(self.base_url).path or "/"
+
+    def level(self, key: str) -> Level:
+        """The level with this key (the key must exist)."""
+        return next(lv for lv in self.levels if lv.key == key)
+
+
+class _Fields:
+    """Reads one mapping's fields, recording errors as `site.yaml: a.b: message`."""
+
+    def __init__(self, data: dict, prefix: str, errors: list[Diagnostic], path: str):
+        self.data, self.prefix, self.errors, self.path = data, prefix, errors, path
+        self.seen: set[str] = set()
+
+    def error(self, name: str, message: str) -> None:
+        self.errors.append(Diagnostic(self.path, self.prefix + name, message))
+
+    def get(self, name: str, parse: Callable[[Any], Any], default: Any = ..., required: bool = False) -> Any:
+        self.seen.add(name)
+        if name not in self.data or self.data[name] is None:
+            if required or default is ...:
+                self.error(name, "is required")
+            return None if default is ... else default
+        try:
+            return parse(self.data[name])
+        except ValueError as err:
+            self.error(name, str(err))
+            return None if default is ... else default
+
+    def reject_unknown(self) -> None:
+        from difflib import get_close_matches
+
+        for key in self.data:
+            if key not in self.seen:
+                close = get_close_matches(str(key), sorted(self.seen), n=1)
+                hint = f' (did you mean "{close[0]}"?)' if close else ""
+                self.error(str(key), f"unknown key{hint}")
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        raise ValueError(f"expected text, got {type(value).__name__}")
+    return clean(str(value)).strip()
+
+
+def _nonempty(value: Any) -> str:
+    text = _text(value)
+    if not text:
+        raise ValueError("must not be empty")
+    return text
+
+
+def _positive(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
+        raise ValueError(f"expected a whole number from 1 to 1000, got {value!r}")
+    return value
+
+
+def _base_url(value: Any) -> str:
+    text = _nonempty(value)
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f'expected an absolute URL like "https://congdoan.example.vn/", got "{text}"')
+    return text if text.endswith("/") else text + "/"
+
+
+def _timezone(value: Any) -> str:
+    text = _nonempty(value)
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f'unknown time zone "{text}" (expected a name like "Asia/Ho_Chi_Minh")') from None
+    return text
+
+
+def _permalink(value: Any) -> str:
+    text = _nonempty(value).strip("/") + "/"
+    names = set(re.findall(r"{(\w+)}", text))
+    if "slug" not in names:
+        raise ValueError('must contain "{slug}", e.g. "{year}/{month}/{slug}/"')
+    if names - PERMALINK_FIELDS:
+        raise ValueError(f"unknown placeholder {{{sorted(names - PERMALINK_FIELDS)[0]}}}; use year, month, day, slug")
+    if ".." in text or "\\" in text:
+        raise ValueError("must not contain .. or \\")
+    return text
+
+
+def _mapping(value: Any, what: str) -> dict:
+    if not isinstance(value, dict):
+        raise ValueError(f"expected {what}, got {type(value).__name__}")
+    return value
+
+
+def load_config(root: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
+    """Read `root/site.yaml`. Return the config, or None and every error found."""
+    path = root / CONFIG_FILE
+    errors: list[Diagnostic] = []
+    try:
+        data = load_yaml(path.read_bytes())
+    except FileNotFoundError:
+        return None, [Diagnostic(CONFIG_FILE, "file", "not found: a site needs a site.yaml beside content/")]
+    except YamlError as err:
+        return None, [Diagnostic(CONFIG_FILE, "yaml", str(err), err.line)]
+    if not isinstance(data, dict):
+        return None, [Diagnostic(CONFIG_FILE, "file", "expected a mapping of settings (key: value)")]
+    top = _Fields(data, "", errors, CONFIG_FILE)
+    values = dict(
+        title=top.get("title", _nonempty, required=True),
+        description=top.get("description", _text, ""),
+        base_url=top.get("base_url", _base_url, required=True),
+        language=top.get("language", _nonempty, "vi"),
+        timezone=top.get("timezone", _timezone, "Asia/Ho_Chi_Minh"),
+        permalink=top.get("permalink", _permalink, "{year}/{month}/{slug}/"),
+        organisation=_organisation(top.get("organisation", lambda v: _mapping(v, "a mapping"), {}), errors),
+        levels=_levels(top.get("levels", lambda v: v, required=True), errors),
+        menu=_menu(top.get("menu", lambda v: v, []), errors),
+        extra=top.get("extra", lambda v: _mapping(v, "a mapping"), {}),
+    )
+    sizes = top.get("pagination", lambda v: _mapping(v, "a mapping"), {})
+    page = _Fields(sizes, "pagination.", errors, CONFIG_FILE)
+    values["home_size"] = page.get("home", _positive, 10)
+    values["page_size"] = page.get("listing", _positive, 20)
+    page.reject_unknown()
+    top.reject_unknown()
+    if errors:
+        return None, errors
+    return SiteConfig(**values), []
+
+
+def _organisation(data: dict, errors: list[Diagnostic]) -> Organisation | None:
+    fields = _Fields(data, "organisation.", errors, CONFIG_FILE)
+    org = Organisation(
+        name=fields.get("name", _nonempty, required=True),
+        address=fields.get("address", _text, ""),
+        phone=fields.get("phone", _text, ""),
+        email=fields.get("email", _text, ""),
+        logo=fields.get("logo", _text, ""),
+    )
+    fields.reject_unknown()
+    return org
+
+
+def _levels(value: Any, errors: list[Diagnostic]) -> tuple[Level, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not value:
+        errors.append(Diagnostic(CONFIG_FILE, "levels", "expected a list of levels, each with key and name"))
+        return ()
+    levels, keys = [], set()
+    for i, item in enumerate(value):
+        if not isinstance(item, dict):
+            errors.append(Diagnostic(CONFIG_FILE, f"levels[{i}]", "expected a mapping with key, name, description"))
+            continue
+        fields = _Fields(item, f"levels[{i}].", errors, CONFIG_FILE)
+        key = fields.get("key", _nonempty, required=True)
+        name = fields.get("name", _nonempty, required=True)
+        description = fields.get("description", _text, "")
+        fields.reject_unknown()
+        if key is not None and slugify(key) != key:
+            fields.error("key", f'must be an ASCII slug like "cap-tren-co-so", got "{key}"')
+        elif key in keys:
+            fields.error("key", f'"{key}" is used by two levels')
+        keys.add(key)
+        levels.append(Level(key, name, description))
+    return tuple(levels)
+
+
+def _menu(value: Any, errors: list[Diagnostic]) -> tuple[MenuItem, ...]:
+    if not isinstance(value, list):
+        errors.append(Diagnostic(CONFIG_FILE, "menu", "expected a list of {title, url}"))
+        return ()
+    items = []
+    for i, item in enumerate(value):
+        fields = _Fields(item if isinstance(item, dict) else {}, f"menu[{i}].", errors, CONFIG_FILE)
+        title = fields.get("title", _nonempty, required=True)
+        url = fields.get("url", _nonempty, required=True)
+        fields.reject_unknown()
+        if title and url:
+            items.append(MenuItem(title, url))
+    return tuple(items)

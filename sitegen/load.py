@@ -1,0 +1,142 @@
+"""Load stage: discover content/, read and validate every article before anything is written."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import SiteConfig
+from .errors import Diagnostic
+from .frontmatter import FrontMatter, FrontMatterError, parse_front_matter, split
+from .models import Article, Image
+from .text import clean, eth_lines, slugify
+from .urls import article_route, content_url
+
+CONTENT_DIR = "content"
+ARTICLE_SUFFIX = ".md"
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Content:
+    """What content/ holds: the articles and the other files (images, documents)."""
+
+    articles: tuple[Article, ...]
+    files: tuple[str, ...]       # content-relative paths of non-article files
+
+
+def discover(root: Path) -> tuple[list[str], list[str], list[Diagnostic]]:
+    """List article and other files under content/, sorted, hidden files skipped.
+
+    A symlink that points outside content/ is an error: it could publish any
+    file of the machine that builds the site.
+    """
+    base = root / CONTENT_DIR
+    articles, files, problems = [], [], []
+    if not base.is_dir():
+        return [], [], [Diagnostic(CONTENT_DIR, "folder", "not found: articles go in content/")]
+    real_base = base.resolve()
+    for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "_")))
+        for name in sorted(filenames):
+            if name.startswith((".", "_")) or name.endswith("~"):
+                continue
+            path = Path(dirpath) / name
+            rel = path.relative_to(base).as_posix()
+            if path.is_symlink() and not path.resolve().is_relative_to(real_base):
+                problems.append(Diagnostic(f"{CONTENT_DIR}/{rel}", "file", "is a link to a file outside content/"))
+                continue
+            (articles if name.endswith(ARTICLE_SUFFIX) else files).append(rel)
+    for dirpath, dirnames, _ in os.walk(base):
+        for d in dirnames:
+            link = Path(dirpath) / d
+            if link.is_symlink() and not link.resolve().is_relative_to(real_base):
+                rel = link.relative_to(base).as_posix()
+                problems.append(Diagnostic(f"{CONTENT_DIR}/{rel}", "file", "is a link to a folder outside content/"))
+    return articles, files, problems
+
+
+def decode(data: bytes) -> tuple[str, str | None]:
+    """Bytes to text with LF line endings; second value is a warning, if any.
+
+    Raises ValueError for text that cannot be an article.
+    """
+    warning = None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        data = data.decode("utf-16").encode("utf-8")
+        warning = "saved as UTF-16; it was read, but please save articles as UTF-8"
+    if b"\x00" in data:
+        raise ValueError("contains NUL bytes: is this a binary file? Articles must be UTF-8 text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise ValueError(f"line {line} is not UTF-8 text; save the file as UTF-8") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n"), warning
+
+
+def read_article(root: Path, rel: str, config: SiteConfig, files: set[str]) -> tuple[Article | None, list[Diagnostic]]:
+    """Read and validate one article file. Never raises for bad content."""
+    shown = f"{CONTENT_DIR}/{rel}"
+    path = root / CONTENT_DIR / rel
+    problems: list[Diagnostic] = []
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return None, [Diagnostic(shown, "file", f"is larger than {MAX_FILE_BYTES // 1024 // 1024} MB")]
+        text, warning = decode(path.read_bytes())
+    except ValueError as err:
+        return None, [Diagnostic(shown, "file", str(err))]
+    except OSError as err:
+        return None, [Diagnostic(shown, "file", f"cannot be read: {err.strerror}")]
+    if warning:
+        problems.append(Diagnostic(shown, "file", warning, severity="warning"))
+    try:
+        data, body, body_line = split(text)
+    except FrontMatterError as err:
+        return None, [*problems, Diagnostic(shown, err.field, str(err), err.line)]
+    for line in eth_lines(text):
+        problems.append(Diagnostic(shown, "text", 'replaced "Ð" (U+00D0, Icelandic Eth) with "Đ" (U+0110)',
+                                   line, "warning"))
+    fm, found = parse_front_matter(data, shown, tuple(lv.key for lv in config.levels), config.tz)
+    problems += found
+    if fm is None:
+        return None, problems
+    image, image_problems = _image(fm, rel, shown, files)
+    problems += image_problems
+    slug = fm.slug or slugify(fm.title)
+    local = fm.date.value.astimezone(config.tz)
+    article = Article(
+        source=shown, route=article_route(config.permalink, slug, local.year, local.month, local.day),
+        slug=slug, title=fm.title, date=fm.date, level=fm.level, authors=fm.authors, unit=fm.unit,
+        topics=fm.topics, summary=fm.summary, image=image, draft=fm.draft, updated=fm.updated,
+        body=clean(body), body_line=body_line,
+    )
+    return article, problems
+
+
+def _image(fm: FrontMatter, rel: str, shown: str, files: set[str]) -> tuple[Image | None, list[Diagnostic]]:
+    if not fm.image:
+        return None, []
+    problems = []
+    if fm.image_alt is None:
+        problems.append(Diagnostic(shown, "image_alt", "is missing: describe the image for readers who cannot see it",
+                                   severity="warning"))
+    if fm.image.startswith("https://"):
+        return Image(fm.image, fm.image_alt, fm.image_caption), problems
+    target = content_url(rel.rsplit("/", 1)[0] if "/" in rel else "", fm.image)
+    if target not in files:
+        problems.append(Diagnostic(shown, "image", f'file not found: "{fm.image}" (looked for content/{target})'))
+        return None, problems
+    return Image(target, fm.image_alt, fm.image_caption), problems
+
+
+def find_collisions(articles: list[Article]) -> list[Diagnostic]:
+    """Two articles with the same URL: an error naming both files."""
+    seen: dict[str, Article] = {}
+    problems = []
+    for article in sorted(articles, key=lambda a: a.source):
+        other = seen.setdefault(article.route.path, article)
+        if other is not article:
+            problems.append(Diagnostic(article.source, "slug", f'"/{article.route.path}" is also the URL of '
+                                       f"{other.source}; give one of them another slug"))
+    return problems

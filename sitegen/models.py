@@ -1,0 +1,53 @@
+"""Plain data: the Article every later stage works on, and the pages it becomes."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .dates import Moment
+from .urls import Route
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image shown with an article: its URL, alt text and caption."""
+
+    url: str
+    alt: str | None
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class Article:
+    """One published article, with everything derived from its file."""
+
+    source: str            # path relative to the site root: "content/2019/12/x.md"
+    route: Route
+    slug: str
+    title: str
+    date: Moment
+    level: str
+    authors: tuple[str, ...]
+    unit: str
+    topics: tuple[str, ...]
+    summary: str
+    image: Image | None
+    draft: bool
+    updated: Moment | None
+    body: str = ""         # Markdown source, then replaced by sanitised HTML
+    body_line: int = 1     # line of the file where the body starts, for messages
+
+    @property
+    def sort_key(self) -> tuple:
+        """Newest first; ties broken by source path so order never depends on disk order."""
+        return (-self.date.value.timestamp(), self.source)
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page to write: where, with which template, and its explicit context."""
+
+    route: Route
+    template: str
+    context: dict[str, Any] = field(hash=False)
+    source: str = ""       # what produced it, for collision messages

@@ -1,0 +1,132 @@
+"""build(): the stages in order, each timed; nothing is written until all of them succeeded."""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+
+from .config import SiteConfig, load_config
+from .dates import from_epoch
+from .errors import BuildError, Diagnostic, Report
+from .load import CONTENT_DIR, discover, find_collisions, read_article
+from .markdown import Links, derive_summary, make_markdown, render_markdown
+from .models import Article, Page
+from .render import Site, article_page, home_page, make_environment, render_pages
+from .write import check_output_dir, fingerprint_assets, write_output
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """What the command line asked for."""
+
+    root: Path
+    output: Path
+    strict: bool = False
+    drafts: bool = False
+
+
+@dataclass
+class BuildResult:
+    """What a finished build did, for the summary line."""
+
+    articles: int = 0
+    pages: int = 0
+    files: int = 0
+    warnings: list[Diagnostic] = field(default_factory=list)
+    timings: list[tuple[str, float]] = field(default_factory=list)
+
+
+class _Stages:
+    """Times each named stage, for the summary and -v."""
+
+    def __init__(self, result: BuildResult):
+        self.result = result
+
+    def __call__(self, name: str):
+        result = self.result
+
+        class _Timer:
+            def __enter__(self):
+                self.start = time.perf_counter()
+
+            def __exit__(self, *exc):
+                result.timings.append((name, time.perf_counter() - self.start))
+
+        return _Timer()
+
+
+def build_time(config: SiteConfig) -> datetime:
+    """Now, or SOURCE_DATE_EPOCH when set, so builds can be reproduced."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return from_epoch(int(epoch), config.tz)
+    return datetime.now(config.tz)
+
+
+def load_site(options: BuildOptions, report: Report) -> tuple[SiteConfig, list[Article], list[str]]:
+    """Load and validate config and every article, collecting problems in `report`.
+
+    Only a broken site.yaml stops here: without it nothing else can be checked.
+    """
+    config, problems = load_config(options.root)
+    if config is None:
+        raise BuildError(problems)
+    article_files, other_files, problems = discover(options.root)
+    report.extend(problems)
+    files = set(other_files)
+    articles = []
+    for rel in article_files:
+        article, found = read_article(options.root, rel, config, files)
+        report.extend(found)
+        if article is not None and (options.drafts or not article.draft):
+            articles.append(article)
+    report.extend(find_collisions(articles))
+    return config, sorted(articles, key=lambda a: a.sort_key), other_files
+
+
+def render_bodies(config: SiteConfig, articles: list[Article], files: list[str], report: Report) -> list[Article]:
+    """Markdown → HTML for every article; summaries derived where the editor gave none."""
+    md = make_markdown()
+    by_source = {a.source[len(CONTENT_DIR) + 1:]: a.route.url(config.base_path) for a in articles}
+    file_set = frozenset(files)
+    done = []
+    for article in articles:
+        rel = article.source[len(CONTENT_DIR) + 1:]
+        links = Links(rel.rsplit("/", 1)[0] if "/" in rel else "", config.base_path, by_source, file_set)
+        body = render_markdown(md, article.body, links)
+        for kind, target in links.missing:
+            if kind == "image":
+                report.error(article.source, "body", f'image not found: "{target}"')
+            else:
+                report.warn(article.source, "body", f'link to a missing page or file: "{target}"')
+        done.append(replace(article, body=body, summary=article.summary or derive_summary(body)))
+    return done
+
+
+def build(options: BuildOptions) -> BuildResult:
+    """Run every stage; write output/ only when all of them succeeded."""
+    result = BuildResult()
+    stage = _Stages(result)
+    report = Report()
+    with stage("load"):
+        config, articles, files = load_site(options, report)
+        report.extend(check_output_dir(options.root, options.output))
+    with stage("markdown"):
+        articles = render_bodies(config, articles, files, report)
+        report.raise_if_errors(options.strict)
+    with stage("render"):
+        assets, copies = fingerprint_assets(options.root)
+        site = Site(config, assets, build_time(config))
+        pages: list[Page] = [home_page(site, articles)] + [article_page(site, a) for a in articles]
+        output, problems = render_pages(make_environment(options.root, site), pages)
+        report.extend(problems)
+        report.raise_if_errors(options.strict)
+    with stage("write"):
+        for rel in files:
+            copies[rel] = options.root / CONTENT_DIR / rel
+        result.files = write_output(options.output, output, copies)
+    result.articles, result.pages = len(articles), len(pages)
+    result.warnings = report.warnings
+    return result

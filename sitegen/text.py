@@ -1,0 +1,105 @@
+"""Vietnamese text: NFC normalisation, the Ð/Đ fix, slugs, diacritic folding, sort keys."""
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from functools import lru_cache
+
+# "Ð" (U+00D0, Icelandic Eth) looks like "Đ" (U+0110) and old Vietnamese
+# encodings (TCVN3, VNI converted badly) often produce it; it breaks search,
+# sorting and slugs, so it is always replaced.
+ETH_FIX = str.maketrans({"\u00d0": "\u0110", "\u00f0": "\u0111"})
+_NON_SLUG = re.compile(r"[^a-z0-9]+")
+_SPACES = re.compile(r"\s+")
+SLUG_MAX = 80
+
+
+def nfc(text: str) -> str:
+    """Return `text` in NFC, so a word typed on Windows and on macOS is one word."""
+    return unicodedata.normalize("NFC", text)
+
+
+def clean(text: str) -> str:
+    """NFC plus the Ð → Đ fix: the form every text field is stored in."""
+    return nfc(text).translate(ETH_FIX)
+
+
+def eth_lines(text: str) -> list[int]:
+    """1-based numbers of the lines of `text` that contain Ð or ð."""
+    if "\u00d0" not in text and "\u00f0" not in text:
+        return []
+    return [n for n, line in enumerate(text.split("\n"), 1) if "\u00d0" in line or "\u00f0" in line]
+
+
+def collapse(text: str) -> str:
+    """Trim and collapse runs of whitespace to one space."""
+    return _SPACES.sub(" ", text).strip()
+
+
+@lru_cache(maxsize=4096)
+def fold(text: str) -> str:
+    """Lowercase `text` and strip Vietnamese diacritics: "Đại hội" → "dai hoi"."""
+    text = nfc(text).translate(ETH_FIX).replace("đ", "d").replace("Đ", "D")
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def slugify(text: str, max_length: int = SLUG_MAX) -> str:
+    """ASCII, lowercase, hyphenated slug, cut at a word boundary.
+
+    Never empty and never "." or "..": text with no Latin letters or digits
+    gets a stable slug made from a hash of the text.
+    """
+    slug = _NON_SLUG.sub("-", fold(text)).strip("-")
+    if len(slug) > max_length:
+        cut = slug[: max_length + 1]
+        slug = cut[: cut.rfind("-")] if "-" in cut else slug[:max_length]
+        slug = slug.strip("-")
+    if not slug:
+        slug = "bai-" + hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return slug
+
+
+# Vietnamese alphabetical order. Letters not in the Vietnamese alphabet
+# (f, j, w, z) keep their Latin place so foreign names still sort sensibly.
+_ALPHABET = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
+_RANK = {letter: i for i, letter in enumerate(_ALPHABET)}
+# Tone order of Vietnamese dictionaries: ngang, huyền, hỏi, ngã, sắc, nặng.
+_TONES = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
+_MODIFIERS = {"\u0306", "\u0302", "\u031b"}  # breve, circumflex, horn: part of the letter
+
+
+@lru_cache(maxsize=None)
+def _char_key(char: str) -> tuple[int, int]:
+    lower = char.lower()
+    if lower == "đ":
+        return 100 + _RANK["đ"], 0
+    parts = unicodedata.normalize("NFD", lower)
+    base, marks = parts[0], parts[1:]
+    tone = 0
+    letter = base
+    for mark in marks:
+        if mark in _TONES:
+            tone = _TONES[mark]
+        elif mark in _MODIFIERS:
+            letter += mark
+    letter = unicodedata.normalize("NFC", letter)
+    if letter in _RANK:
+        return 100 + _RANK[letter], tone
+    if base.isdigit():
+        return 10 + int(base) if base in "0123456789" else 20, 0
+    if base.isspace():
+        return 0, 0
+    if base.isalpha():
+        return 1000 + ord(base), tone
+    return 1, 0  # punctuation sorts just after a space
+
+
+def sort_key(text: str) -> tuple:
+    """Key for Vietnamese alphabetical order, tone marks as a secondary key.
+
+    "Dân chủ" < "Đào tạo" < "Giáo dục"; "ma" < "mà" < "mả" < "mã" < "má" < "mạ".
+    """
+    keys = [_char_key(c) for c in collapse(nfc(text))]
+    return tuple(k[0] for k in keys), tuple(k[1] for k in keys), text

@@ -1,0 +1,76 @@
+"""Safe YAML for site.yaml and front matter: no objects, no aliases, no silent duplicates."""
+from __future__ import annotations
+
+import yaml
+
+
+class YamlError(ValueError):
+    """A YAML document that cannot be read; `line` is 1-based within the document."""
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.line = line
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with three changes that make front matter predictable.
+
+    - Timestamps stay strings: dates are parsed by our own parser, which knows
+      the portal's time zone and the Vietnamese forms.
+    - Aliases are refused: they are never needed in front matter and allow
+      "billion laughs" documents that take gigabytes to expand.
+    - A key given twice is an error instead of the last one winning silently.
+    """
+
+    def compose_node(self, parent, index):  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise YamlError("aliases (*name) are not allowed", event.start_mark.line + 1)
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):  # type: ignore[override]
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                duplicate = key in seen
+            except TypeError:
+                raise YamlError("a key must be plain text", key_node.start_mark.line + 1) from None
+            if duplicate:
+                raise YamlError(f'key "{key}" is given twice', key_node.start_mark.line + 1)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_constructor("tag:yaml.org,2002:merge", None)  # "<<:" merges need aliases anyway
+
+
+def load_yaml(source: bytes | str) -> object:
+    """Parse one YAML document. Raise YamlError with a short message and line."""
+    if isinstance(source, bytes):
+        try:
+            source = source.decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            raise YamlError(f"not UTF-8 text (byte {err.start}); save the file as UTF-8") from None
+    try:
+        return yaml.load(source, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except YamlError:
+        raise
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        problem = err.problem or err.context or "invalid YAML"
+        if isinstance(err, yaml.constructor.ConstructorError) and "tag" in str(problem):
+            problem = "YAML tags that build objects (!!python/…) are not allowed"
+        return _raise(problem, mark.line + 1 if mark else None)
+    except yaml.YAMLError as err:
+        raise YamlError(f"invalid YAML: {err}") from None
+    except RecursionError:
+        raise YamlError("nested too deeply") from None
+
+
+def _raise(problem: str, line: int | None):
+    raise YamlError(f"invalid YAML: {problem}", line)

@@ -1,0 +1,101 @@
+"""The Markdown stage: extensions, figures, links, sanitising, summaries."""
+import pytest
+
+from sitegen.markdown import Links, derive_summary, make_markdown, render_markdown, truncate
+
+
+@pytest.fixture(scope="module")
+def md():
+    return make_markdown()
+
+
+def render(md, text, links=None):
+    return render_markdown(md, text, links or Links("2019/12", "/", {}, frozenset()))
+
+
+def test_tables_wrapped_for_phones(md):
+    html = render(md, "| Chỉ tiêu | Kết quả |\n|---|--:|\n| CĐCS | 53 |\n")
+    assert '<div class="table-wrap"><table>' in html
+    assert '<td style="text-align:right">53</td>' in html
+
+
+def test_footnotes_with_vietnamese_backlink(md):
+    html = render(md, "Nghị quyết[^1].\n\n[^1]: Nghị quyết số 05.\n")
+    assert 'href="#fn:1"' in html and 'id="fn:1"' in html
+    assert 'title="Quay lại chỗ chú thích 1 trong bài"' in html
+
+
+def test_heading_ids_are_ascii(md):
+    html = render(md, "## Đại hội Công đoàn\n\n### Thỏa ước lao động\n\n## Đại hội Công đoàn\n")
+    assert '<h2 id="dai-hoi-cong-doan">' in html
+    assert '<h3 id="thoa-uoc-lao-dong">' in html
+    assert '<h2 id="dai-hoi-cong-doan_1">' in html
+
+
+def test_attribute_lists(md):
+    assert '<p class="note">Ghi chú</p>' in render(md, "Ghi chú\n{: .note }\n")
+
+
+def test_image_alone_becomes_figure_with_caption(md):
+    links = Links("2019/12", "/", {}, frozenset({"2019/12/anh/x.jpg"}))
+    html = render(md, '![Quang cảnh](anh/x.jpg "Quang cảnh hội nghị")\n', links)
+    assert html.startswith("<figure>")
+    assert '<img alt="Quang cảnh" src="/2019/12/anh/x.jpg">' in html
+    assert "<figcaption>Quang cảnh hội nghị</figcaption>" in html
+    assert "title=" not in html
+
+
+def test_inline_image_stays_inline(md):
+    links = Links("2019/12", "/", {}, frozenset({"2019/12/x.png"}))
+    html = render(md, "Biểu tượng ![x](x.png) trong câu.\n", links)
+    assert "<figure>" not in html and "<p>Biểu tượng" in html
+
+
+def test_links_to_articles_and_files_are_resolved(md):
+    links = Links("2019/12", "/portal/", {"2020/06/b.md": "/portal/2020/06/b/"}, frozenset({"tep/qd.pdf"}))
+    html = render(md, "[b](../../2020/06/b.md#y) [qd](/tep/qd.pdf) [x](https://a.vn/) [m](missing.md)", links)
+    assert 'href="/portal/2020/06/b/#y"' in html
+    assert 'href="/portal/tep/qd.pdf"' in html
+    assert 'href="https://a.vn/"' in html
+    assert links.missing == [("link", "missing.md")]
+
+
+@pytest.mark.parametrize("evil", [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    '<a href="javascript:alert(1)">x</a>',
+    '<a href="JaVaScRiPt:alert(1)">x</a>',
+    '<a href="&#106;avascript:alert(1)">x</a>',
+    '<a href="data:text/html,<script>alert(1)</script>">x</a>',
+    '<a href="vbscript:msgbox(1)">x</a>',
+    "[x](javascript:alert(1))",
+    "<style>body{display:none}</style>",
+    '<div style="position:fixed">x</div>',
+    '<iframe src="https://evil.example/"></iframe>',
+    "<svg><script>alert(1)</script></svg>",
+    '<p onclick="alert(1)" onmouseover="x">x</p>',
+])
+def test_sanitiser_removes_script_vectors(md, evil):
+    html = render(md, f"Đoạn văn.\n\n{evil}\n").lower()
+    assert "<script" not in html and "javascript:" not in html and "vbscript:" not in html
+    assert "data:text" not in html and " on" not in html.replace("<p>đoạn văn.</p>", "")
+    assert "<style" not in html and "<iframe" not in html and "position:fixed" not in html
+
+
+def test_sanitiser_keeps_harmless_html(md):
+    html = render(md, "<p>Chữ <strong>đậm</strong> và <abbr title=\"Công đoàn Viên chức\">CĐVC</abbr></p>\n")
+    assert '<abbr title="Công đoàn Viên chức">CĐVC</abbr>' in html and "<strong>đậm</strong>" in html
+
+
+def test_summary_first_paragraph_cut_at_word_boundary():
+    body = "<figure><figcaption>Ảnh</figcaption></figure><p>" + "Công đoàn viên chức tỉnh " * 20 + "</p><p>Hai</p>"
+    summary = derive_summary(body)
+    assert len(summary) <= 200 and summary.endswith("…")
+    assert summary[:-1].endswith(("Công", "đoàn", "viên", "chức", "tỉnh"))
+    assert derive_summary("<p>Ngắn &amp; gọn</p>") == "Ngắn & gọn"
+    assert derive_summary("<h2>x</h2>") == ""
+
+
+def test_truncate_short_text_unchanged():
+    assert truncate("Hội nghị", 200) == "Hội nghị"
+    assert truncate("a" * 300, 200) == "a" * 199 + "…"
