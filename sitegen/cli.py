@@ -66,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.quiet:
         _print(result.warnings, "warning: ")
         total = time.perf_counter() - started
+        if args.verbose:
+            for name, secs in result.timings:
+                print(f"  {name:<10} {secs * 1000:8.1f} ms")
         stages = ", ".join(f"{name} {secs:.2f}s" for name, secs in result.timings)
         print(f"built {result.articles} articles, {result.pages} pages, {result.files} files "
               f"into {output} in {total:.2f}s ({stages}); {len(result.warnings)} warning(s)")
