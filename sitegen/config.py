@@ -27,10 +27,12 @@ class Level:
 
 @dataclass(frozen=True)
 class MenuItem:
-    """One entry of the navigation menu: a title and a site-relative path or URL."""
+    """One entry of the navigation menu: a union level, a topic, or a title and a URL."""
 
-    title: str
-    url: str
+    title: str = ""
+    url: str = ""
+    level: str = ""
+    topic: str = ""
 
 
 @dataclass(frozen=True)
@@ -56,9 +58,13 @@ class SiteConfig:
     language: str = "vi"
     timezone: str = "Asia/Ho_Chi_Minh"
     permalink: str = "{year}/{month}/{slug}/"
+    slug_source: str = "title"   # "title" or "file": what a slug is made from when none is given
     home_size: int = 10
     page_size: int = 20
     menu: tuple[MenuItem, ...] = ()
+    topic_aliases: dict = field(default_factory=dict)
+    level_block_size: int = 5
+    home_topics: int = 12
     extra: dict = field(default_factory=dict)
 
     @property
@@ -156,6 +162,13 @@ def _permalink(value: Any) -> str:
     return text
 
 
+def _slug_source(value: Any) -> str:
+    text = _nonempty(value)
+    if text not in ("title", "file"):
+        raise ValueError(f'expected "title" or "file", got "{text}"')
+    return text
+
+
 def _mapping(value: Any, what: str) -> dict:
     if not isinstance(value, dict):
         raise ValueError(f"expected {what}, got {type(value).__name__}")
@@ -182,15 +195,20 @@ def load_config(root: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
         language=top.get("language", _nonempty, "vi"),
         timezone=top.get("timezone", _timezone, "Asia/Ho_Chi_Minh"),
         permalink=top.get("permalink", _permalink, "{year}/{month}/{slug}/"),
+        slug_source=top.get("slug_source", _slug_source, "title"),
         organisation=_organisation(top.get("organisation", lambda v: _mapping(v, "a mapping"), {}), errors),
         levels=_levels(top.get("levels", lambda v: v, required=True), errors),
-        menu=_menu(top.get("menu", lambda v: v, []), errors),
+        topic_aliases=top.get("topic_aliases", _aliases, {}),
         extra=top.get("extra", lambda v: _mapping(v, "a mapping"), {}),
     )
+    values["menu"] = _menu(top.get("menu", lambda v: v, []), errors,
+                           {lv.key for lv in values["levels"]})
     sizes = top.get("pagination", lambda v: _mapping(v, "a mapping"), {})
     page = _Fields(sizes, "pagination.", errors, CONFIG_FILE)
     values["home_size"] = page.get("home", _positive, 10)
     values["page_size"] = page.get("listing", _positive, 20)
+    values["level_block_size"] = page.get("level_block", _positive, 5)
+    values["home_topics"] = page.get("home_topics", _positive, 12)
     page.reject_unknown()
     top.reject_unknown()
     if errors:
@@ -236,16 +254,29 @@ def _levels(value: Any, errors: list[Diagnostic]) -> tuple[Level, ...]:
     return tuple(levels)
 
 
-def _menu(value: Any, errors: list[Diagnostic]) -> tuple[MenuItem, ...]:
+def _aliases(value: Any) -> dict[str, str]:
+    mapping = _mapping(value, 'a mapping of "alias: topic"')
+    return {_nonempty(k): _nonempty(v) for k, v in mapping.items()}
+
+
+def _menu(value: Any, errors: list[Diagnostic], levels: set[str]) -> tuple[MenuItem, ...]:
+    """Menu entries: `{level: tinh}`, `{topic: Thi đua}` or `{title: …, url: …}`."""
     if not isinstance(value, list):
-        errors.append(Diagnostic(CONFIG_FILE, "menu", "expected a list of {title, url}"))
+        errors.append(Diagnostic(CONFIG_FILE, "menu", "expected a list of {level}, {topic} or {title, url}"))
         return ()
     items = []
     for i, item in enumerate(value):
         fields = _Fields(item if isinstance(item, dict) else {}, f"menu[{i}].", errors, CONFIG_FILE)
-        title = fields.get("title", _nonempty, required=True)
-        url = fields.get("url", _nonempty, required=True)
+        entry = MenuItem(title=fields.get("title", _nonempty, ""), url=fields.get("url", _nonempty, ""),
+                         level=fields.get("level", _nonempty, ""), topic=fields.get("topic", _nonempty, ""))
         fields.reject_unknown()
-        if title and url:
-            items.append(MenuItem(title, url))
+        kinds = [k for k in ("url", "level", "topic") if getattr(entry, k)]
+        if len(kinds) != 1:
+            errors.append(Diagnostic(CONFIG_FILE, f"menu[{i}]", "expected exactly one of url, level or topic"))
+        elif entry.url and not entry.title:
+            fields.error("title", "is required with url")
+        elif entry.level and entry.level not in levels:
+            fields.error("level", f'unknown level "{entry.level}"; expected one of: {", ".join(sorted(levels))}')
+        else:
+            items.append(entry)
     return tuple(items)

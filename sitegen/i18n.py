@@ -9,6 +9,14 @@ from .dates import Moment, offset_label
 WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
 MONTHS = tuple(f"Tháng {n}" for n in range(1, 13))
 HOME = "Trang chủ"
+TOPICS = "Chủ đề"
+LEVELS = "Cấp công đoàn"
+UNITS = "Đơn vị"
+AUTHORS = "Tác giả"
+ARCHIVE = "Lưu trữ"
+PAGE_N = "Trang {n}"
+YEAR_N = "Năm {year}"
+MONTH_N = "Tháng {month}/{year}"
 FOOTNOTE_BACKLINK = "Quay lại chỗ chú thích %d trong bài"
 
 

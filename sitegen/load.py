@@ -103,7 +103,7 @@ def read_article(root: Path, rel: str, config: SiteConfig, files: set[str]) -> t
         return None, problems
     image, image_problems = _image(fm, rel, shown, files)
     problems += image_problems
-    slug = fm.slug or slugify(fm.title)
+    slug = fm.slug or slugify(fm.title if config.slug_source == "title" else Path(rel).stem)
     local = fm.date.value.astimezone(config.tz)
     article = Article(
         source=shown, route=article_route(config.permalink, slug, local.year, local.month, local.day),

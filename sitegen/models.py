@@ -17,7 +17,7 @@ class Image:
     caption: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity: articles are compared and hashed by object
 class Article:
     """One published article, with everything derived from its file."""
 

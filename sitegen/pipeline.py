@@ -13,7 +13,9 @@ from .errors import BuildError, Diagnostic, Report
 from .load import CONTENT_DIR, discover, find_collisions, read_article
 from .markdown import Links, derive_summary, make_markdown, render_markdown
 from .models import Article, Page
-from .render import Site, article_page, home_page, make_environment, render_pages
+from .pages import PageBuilder
+from .render import Site, make_environment, render_pages
+from .taxonomy import build_taxonomy, check_menu_topics
 from .write import check_output_dir, fingerprint_assets, write_output
 
 
@@ -105,6 +107,29 @@ def render_bodies(config: SiteConfig, articles: list[Article], files: list[str],
     return done
 
 
+def find_path_collisions(pages: list[Page], copies: dict[str, Path]) -> list[Diagnostic]:
+    """Two pages (or a page and a copied file) that would write the same file: an error naming both."""
+    owners: dict[str, str] = {}
+    problems = []
+    for rel, source in copies.items():
+        owners[rel] = _shown(source)
+    for page in pages:
+        target = str(page.route.file)
+        if target in owners:
+            problems.append(Diagnostic(page.source, "output", f'"{target}" is also written by {owners[target]}'))
+        else:
+            owners[target] = page.source
+    return problems
+
+
+def _shown(source: Path) -> str:
+    parts = source.parts
+    for anchor in (CONTENT_DIR, "assets"):
+        if anchor in parts:
+            return "/".join(parts[len(parts) - parts[::-1].index(anchor) - 1:])
+    return str(source)
+
+
 def build(options: BuildOptions) -> BuildResult:
     """Run every stage; write output/ only when all of them succeeded."""
     result = BuildResult()
@@ -116,16 +141,21 @@ def build(options: BuildOptions) -> BuildResult:
     with stage("markdown"):
         articles = render_bodies(config, articles, files, report)
         report.raise_if_errors(options.strict)
-    with stage("render"):
+    with stage("group"):
+        taxonomy = build_taxonomy(config, articles, report)
+        report.extend(check_menu_topics(config, taxonomy))
         assets, copies = fingerprint_assets(options.root)
+        for rel in files:
+            copies[rel] = options.root / CONTENT_DIR / rel
         site = Site(config, assets, build_time(config))
-        pages: list[Page] = [home_page(site, articles)] + [article_page(site, a) for a in articles]
+        pages = PageBuilder(site, articles, taxonomy).all_pages()
+        report.extend(find_path_collisions(pages, copies))
+        report.raise_if_errors(options.strict)
+    with stage("render"):
         output, problems = render_pages(make_environment(options.root, site), pages)
         report.extend(problems)
         report.raise_if_errors(options.strict)
     with stage("write"):
-        for rel in files:
-            copies[rel] = options.root / CONTENT_DIR / rel
         result.files = write_output(options.output, output, copies)
     result.articles, result.pages = len(articles), len(pages)
     result.warnings = report.warnings

@@ -1,4 +1,4 @@
-"""Render stage: the Jinja environment and one explicit context per page kind."""
+"""Render stage: the Jinja environment, its helpers, and pages rendered to bytes."""
 from __future__ import annotations
 
 import sys
@@ -12,19 +12,11 @@ from markupsafe import Markup
 
 from .config import SiteConfig
 from .errors import Diagnostic
-from .i18n import HOME, format_date, format_short_date
+from .i18n import format_date, format_short_date
 from .models import Article, Page
-from .urls import Route, route
+from .urls import Route
 
 TEMPLATES_DIR = "templates"
-
-
-@dataclass(frozen=True)
-class Crumb:
-    """One step of the breadcrumb trail; the last one has no URL."""
-
-    title: str
-    url: str | None
 
 
 @dataclass(frozen=True)
@@ -73,30 +65,6 @@ def make_environment(root: Path, site: Site) -> jinja2.Environment:
         safe_html=Markup,
     )
     return env
-
-
-# --- explicit contexts, one per page kind. Every key a template may use is
-# named here, so a template never depends on something a stage happened to set.
-
-def base_context(site: Site, title: str, description: str, kind: str, crumbs: list[Crumb]) -> dict[str, Any]:
-    """Keys shared by every page kind."""
-    return {"page": {"title": title, "description": description, "kind": kind, "breadcrumbs": crumbs}}
-
-
-def article_page(site: Site, article: Article) -> Page:
-    """The page of one article."""
-    level = site.config.level(article.level)
-    crumbs = [Crumb(HOME, site.config.base_path), Crumb(level.name, None), Crumb(article.title, None)]
-    context = base_context(site, article.title, article.summary, "article", crumbs)
-    context["article"] = article
-    return Page(article.route, "article.html", context, article.source)
-
-
-def home_page(site: Site, articles: list[Article]) -> Page:
-    """The home page: the latest articles, newest first."""
-    context = base_context(site, site.config.title, site.config.description, "home", [])
-    context["latest"] = articles[: site.config.home_size]
-    return Page(route(""), "home.html", context, "home")
 
 
 def render_pages(env: jinja2.Environment, pages: list[Page]) -> tuple[dict[str, bytes], list[Diagnostic]]:

@@ -12,7 +12,11 @@ class YamlError(ValueError):
         self.line = line
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser is ~20x faster than the pure-Python one; both build the same nodes.
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):  # type: ignore[misc, valid-type]
     """SafeLoader with three changes that make front matter predictable.
 
     - Timestamps stay strings: dates are parsed by our own parser, which knows
@@ -22,21 +26,20 @@ class _Loader(yaml.SafeLoader):
     - A key given twice is an error instead of the last one winning silently.
     """
 
-    def compose_node(self, parent, index):  # type: ignore[override]
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise YamlError("aliases (*name) are not allowed", event.start_mark.line + 1)
-        return super().compose_node(parent, index)
+    def construct_object(self, node, deep=False):  # type: ignore[override]
+        # An alias is the same node met a second time; PyYAML would share the
+        # object, and a later walk over it could expand exponentially.
+        if node in self.constructed_objects or node in self.recursive_objects:
+            raise YamlError("aliases (*name) are not allowed", node.start_mark.line + 1)
+        return super().construct_object(node, deep)
 
     def construct_mapping(self, node, deep=False):  # type: ignore[override]
         seen = set()
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            try:
-                duplicate = key in seen
-            except TypeError:
-                raise YamlError("a key must be plain text", key_node.start_mark.line + 1) from None
-            if duplicate:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise YamlError("a key must be plain text", key_node.start_mark.line + 1)
+            key = key_node.value
+            if key in seen:
                 raise YamlError(f'key "{key}" is given twice', key_node.start_mark.line + 1)
             seen.add(key)
         return super().construct_mapping(node, deep)
@@ -44,7 +47,7 @@ class _Loader(yaml.SafeLoader):
 
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    for first, resolvers in _Base.yaml_implicit_resolvers.items()
 }
 _Loader.add_constructor("tag:yaml.org,2002:merge", None)  # "<<:" merges need aliases anyway
 

@@ -1,0 +1,153 @@
+"""Page stage: every page of the site, each with an explicit context for its kind."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from . import i18n
+from .models import Article, Page
+from .paginate import paginate
+from .related import find_related
+from .render import Site
+from .taxonomy import (ARCHIVE_ROOT, AUTHORS_ROOT, LEVELS_ROOT, TOPICS_ROOT, UNITS_ROOT, Taxonomy, Term, name_key,
+                       topic_key)
+from .urls import Route, route
+
+
+@dataclass(frozen=True)
+class Crumb:
+    """One step of the breadcrumb trail; the current page has no route."""
+
+    title: str
+    route: Route | None = None
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """A resolved menu entry."""
+
+    title: str
+    url: str            # a site-relative path or an absolute URL
+
+
+def _nav(site: Site, taxonomy: Taxonomy) -> list[NavItem]:
+    items = []
+    for entry in site.config.menu:
+        if entry.level:
+            group = taxonomy.level_group(entry.level)
+            items.append(NavItem(entry.title or group.level.name, group.route.path))
+        elif entry.topic:
+            term = taxonomy.topic_of.get(topic_key(entry.topic))
+            if term is not None:
+                items.append(NavItem(entry.title or term.name, term.route.path))
+        else:
+            items.append(NavItem(entry.title, entry.url))
+    return items
+
+
+class PageBuilder:
+    """Makes the Page list. Contexts are built here, key by key, for each page kind."""
+
+    def __init__(self, site: Site, articles: list[Article], taxonomy: Taxonomy):
+        self.site, self.articles, self.taxonomy = site, articles, taxonomy
+        self.nav = _nav(site, taxonomy)
+        self.home_crumb = Crumb(i18n.HOME, route(""))
+
+    def context(self, title: str, description: str, kind: str, crumbs: Sequence[Crumb], route_: Route,
+                **specific: Any) -> dict[str, Any]:
+        """The keys every page kind has, plus the kind's own."""
+        crumbs = list(crumbs)
+        return {"page": {"title": title, "description": description, "kind": kind, "route": route_,
+                         "breadcrumbs": [self.home_crumb, *crumbs] if crumbs else []},
+                "nav": self.nav, **specific}
+
+    # --- listings -------------------------------------------------------
+
+    def listing(self, kind: str, title: str, description: str, items: Sequence[Article], base: Route,
+                crumbs: list[Crumb], **specific: Any) -> list[Page]:
+        """All pages of one paginated listing of articles."""
+        pages = []
+        for pager in paginate(items, self.site.config.page_size, base):
+            trail = [*crumbs, Crumb(title, base if pager.number > 1 else None)]
+            shown = title
+            if pager.number > 1:
+                trail.append(Crumb(i18n.PAGE_N.format(n=pager.number)))
+                shown = f"{title} – {i18n.PAGE_N.format(n=pager.number)}"
+            context = self.context(shown, description, kind, trail, pager.route, heading=title, pager=pager,
+                                   **specific)
+            pages.append(Page(pager.route, "list.html", context, f"{kind} {base.path}"))
+        return pages
+
+    def term_pages(self, terms: Sequence[Term], root: str, label: str, kind: str) -> list[Page]:
+        """The index of a kind of term (topics, units, authors) and one listing per term."""
+        index = route(root)
+        pages = [Page(index, "terms.html", self.context(label, "", f"{kind}-index", [Crumb(label)], index,
+                                                        heading=label, terms=list(terms), term_kind=kind),
+                      f"{kind} index")]
+        for term in terms:
+            pages += self.listing(kind, term.name, "", term.articles, term.route, [Crumb(label, index)], term=term)
+        return pages
+
+    def level_pages(self) -> list[Page]:
+        index = route(LEVELS_ROOT)
+        size = self.site.config.level_block_size
+        blocks = [(group, group.articles[:size]) for group in self.taxonomy.levels]
+        pages = [Page(index, "levels.html", self.context(i18n.LEVELS, "", "level-index", [Crumb(i18n.LEVELS)], index,
+                                                         heading=i18n.LEVELS, blocks=blocks), "level index")]
+        for group in self.taxonomy.levels:
+            pages += self.listing("level", group.level.name, group.level.description, group.articles, group.route,
+                                  [Crumb(i18n.LEVELS, index)], group=group)
+        return pages
+
+    def archive_pages(self) -> list[Page]:
+        index = route(ARCHIVE_ROOT)
+        pages = [Page(index, "archive.html", self.context(i18n.ARCHIVE, "", "archive", [Crumb(i18n.ARCHIVE)], index,
+                                                          heading=i18n.ARCHIVE, years=self.taxonomy.years), "archive")]
+        for year in self.taxonomy.years:
+            year_title = i18n.YEAR_N.format(year=year.year)
+            pages += self.listing("year", year_title, "", year.articles, year.route, [Crumb(i18n.ARCHIVE, index)])
+            for month in year.months:
+                title = i18n.MONTH_N.format(month=month.month, year=year.year)
+                pages += self.listing("month", title, "", month.articles, month.route,
+                                      [Crumb(i18n.ARCHIVE, index), Crumb(year_title, year.route)])
+        return pages
+
+    # --- home and articles ---------------------------------------------------
+
+    def home_page(self) -> Page:
+        config = self.site.config
+        blocks = [(group, group.articles[:config.level_block_size]) for group in self.taxonomy.levels]
+        top = sorted(self.taxonomy.topics, key=lambda t: -t.count)[:config.home_topics]
+        context = self.context(config.title, config.description, "home", [], route(""),
+                               latest=self.articles[:config.home_size], blocks=blocks, top_topics=top)
+        return Page(route(""), "home.html", context, "home")
+
+    def article_pages(self) -> list[Page]:
+        taxonomy, articles = self.taxonomy, self.articles
+        topic_keys = [tuple(t.slug for t in taxonomy.article_topics(a)) for a in articles]
+        unit_keys = [name_key(a.unit) if a.unit else "" for a in articles]
+        related = find_related(articles, topic_keys, unit_keys)
+        levels_index = route(LEVELS_ROOT)
+        pages = []
+        for i, article in enumerate(articles):
+            group = taxonomy.level_group(article.level)
+            crumbs = [Crumb(i18n.LEVELS, levels_index), Crumb(group.level.name, group.route), Crumb(article.title)]
+            context = self.context(
+                article.title, article.summary, "article", crumbs, article.route, article=article, level=group,
+                topics=taxonomy.article_topics(article), authors=taxonomy.article_authors(article),
+                unit=taxonomy.unit_of[name_key(article.unit)] if article.unit else None,
+                newer=articles[i - 1] if i > 0 else None,
+                older=articles[i + 1] if i + 1 < len(articles) else None,
+                related=[articles[j] for j in related[i]])
+            pages.append(Page(article.route, "article.html", context, article.source))
+        return pages
+
+    def all_pages(self) -> list[Page]:
+        """Every page of the site, in a fixed order."""
+        return [self.home_page(), *self.article_pages(),
+                *self.term_pages(self.taxonomy.topics, TOPICS_ROOT, i18n.TOPICS, "topic"),
+                *self.level_pages(),
+                *self.term_pages(self.taxonomy.units, UNITS_ROOT, i18n.UNITS, "unit"),
+                *self.term_pages(self.taxonomy.authors, AUTHORS_ROOT, i18n.AUTHORS, "author"),
+                *self.archive_pages()]
+
