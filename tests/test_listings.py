@@ -267,3 +267,12 @@ def test_related_matches_brute_force(seed):
     keys = [tuple(a.topics) for a in articles]
     units_of = [a.unit for a in articles]
     assert find_related(articles, keys, units_of) == brute_force(articles, keys, units_of)
+
+
+def test_slug_from_file_name_when_configured(site):
+    site.write("site.yaml", (site.root / "site.yaml").read_text() + "slug_source: file\n")
+    site.add("2019/12/000123.md", title="Hội nghị")
+    site.add("2019/12/khac.md", title="Hội nghị", slug="da-dat-ten")
+    assert site.build().code == 0
+    assert (site.output / "2019/12/000123/index.html").exists()
+    assert (site.output / "2019/12/da-dat-ten/index.html").exists()
