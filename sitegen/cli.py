@@ -25,6 +25,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", type=Path, default=None, help="where to write the site (default: ROOT/output)")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors (for CI)")
     p.add_argument("--drafts", action="store_true", help="include articles marked draft: true")
+    p.add_argument("--no-search", dest="search", action="store_false",
+                   help="skip the Pagefind search index (quicker builds while writing)")
     loud = p.add_mutually_exclusive_group()
     loud.add_argument("-q", "--quiet", action="store_true", help="print errors only")
     loud.add_argument("-v", "--verbose", action="store_true", help="print every stage and its time")
@@ -41,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     root = args.root.resolve()
     output = (args.output if args.output is not None else root / "output").resolve()
-    options = BuildOptions(root=root, output=output, strict=args.strict, drafts=args.drafts)
+    options = BuildOptions(root=root, output=output, strict=args.strict, drafts=args.drafts,
+                           search=args.search)
     started = time.perf_counter()
     try:
         result = build(options)
@@ -70,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
             for name, secs in result.timings:
                 print(f"  {name:<10} {secs * 1000:8.1f} ms")
         stages = ", ".join(f"{name} {secs:.2f}s" for name, secs in result.timings)
+        search = (f"; search index {result.index.pages} pages, {result.index.bytes / 1024:.0f} KiB"
+                  if result.index else "; search index skipped (--no-search)")
         print(f"built {result.articles} articles, {result.pages} pages, {result.files} files "
-              f"into {output} in {total:.2f}s ({stages}); {len(result.warnings)} warning(s)")
+              f"into {output} in {total:.2f}s ({stages}){search}; {len(result.warnings)} warning(s)")
     return EXIT_OK

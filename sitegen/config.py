@@ -63,6 +63,7 @@ class SiteConfig:
     page_size: int = 20
     menu: tuple[MenuItem, ...] = ()
     topic_aliases: dict = field(default_factory=dict)
+    glossary: dict = field(default_factory=dict)   # abbreviation -> full form, for <abbr> and search
     level_block_size: int = 5
     home_topics: int = 12
     extra: dict = field(default_factory=dict)
@@ -199,6 +200,7 @@ def load_config(root: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
         organisation=_organisation(top.get("organisation", lambda v: _mapping(v, "a mapping"), {}), errors),
         levels=_levels(top.get("levels", lambda v: v, required=True), errors),
         topic_aliases=top.get("topic_aliases", _aliases, {}),
+        glossary=top.get("glossary", _glossary, {}),
         extra=top.get("extra", lambda v: _mapping(v, "a mapping"), {}),
     )
     values["menu"] = _menu(top.get("menu", lambda v: v, []), errors,
@@ -257,6 +259,17 @@ def _levels(value: Any, errors: list[Diagnostic]) -> tuple[Level, ...]:
 def _aliases(value: Any) -> dict[str, str]:
     mapping = _mapping(value, 'a mapping of "alias: topic"')
     return {_nonempty(k): _nonempty(v) for k, v in mapping.items()}
+
+
+def _glossary(value: Any) -> dict[str, str]:
+    mapping = _mapping(value, 'a mapping of "ABBREVIATION: full form"')
+    glossary = {}
+    for key, full in mapping.items():
+        abbr = _nonempty(key)
+        if " " in abbr:
+            raise ValueError(f'"{abbr}": an abbreviation is one word, without spaces')
+        glossary[abbr] = _nonempty(full)
+    return glossary
 
 
 def _menu(value: Any, errors: list[Diagnostic], levels: set[str]) -> tuple[MenuItem, ...]:

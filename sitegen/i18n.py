@@ -14,6 +14,7 @@ LEVELS = "Cấp công đoàn"
 UNITS = "Đơn vị"
 AUTHORS = "Tác giả"
 ARCHIVE = "Lưu trữ"
+SEARCH = "Tìm kiếm"
 PAGE_N = "Trang {n}"
 YEAR_N = "Năm {year}"
 MONTH_N = "Tháng {month}/{year}"
@@ -34,7 +35,10 @@ def format_date(moment: Moment | datetime, tz=None, with_time: bool = True) -> s
     return text
 
 
-def format_short_date(moment: Moment, tz=None) -> str:
-    """"25/12/2019" for lists."""
+def format_short_date(moment: Moment, tz=None, with_time: bool = False) -> str:
+    """"25/12/2019" for lists; "25/12/2019 19:10" with the time, when the editor gave one."""
     value = moment.value.astimezone(tz) if (tz is not None and moment.has_time) else moment.value
-    return f"{value.day:02d}/{value.month:02d}/{value.year}"
+    text = f"{value.day:02d}/{value.month:02d}/{value.year}"
+    if with_time and moment.has_time:
+        text += f" {value.hour:02d}:{value.minute:02d}"
+    return text

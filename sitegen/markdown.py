@@ -99,23 +99,83 @@ class _Figures(Treeprocessor):
                 etree.SubElement(p, "figcaption").text = caption
 
 
+class _Abbreviations(Treeprocessor):
+    """Wrap the first use of each glossary abbreviation in <abbr title="full form">."""
+
+    SKIP = {"a", "abbr", "code", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "figcaption"}
+
+    def __init__(self, md: markdown.Markdown, glossary: dict[str, str]):
+        super().__init__(md)
+        self.glossary = glossary
+        words = sorted(glossary, key=len, reverse=True)  # longest first: CNVCLĐ before CNVC
+        self.pattern = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, words)) + r")(?!\w)") if words else None
+
+    def run(self, root: etree.Element) -> None:
+        if self.pattern is None:
+            return
+        self.seen: set[str] = set()
+        self._walk(root)
+
+    def _walk(self, parent: etree.Element) -> None:
+        if parent.tag in self.SKIP:
+            return
+        parent.text, added = self._split(parent.text)
+        for offset, abbr in enumerate(added):
+            parent.insert(offset, abbr)
+        index = len(added)
+        while index < len(parent):
+            child = parent[index]
+            self._walk(child)
+            child.tail, added = self._split(child.tail)
+            for offset, abbr in enumerate(added):
+                parent.insert(index + 1 + offset, abbr)
+            index += 1 + len(added)
+
+    def _split(self, text: str | None) -> tuple[str | None, list[etree.Element]]:
+        """Cut `text` at each abbreviation not seen before: (text before, <abbr> elements with tails)."""
+        if not text:
+            return text, []
+        head, added, last = text, [], 0
+        for match in self.pattern.finditer(text):
+            word = match.group(1)
+            if word in self.seen:
+                continue
+            self.seen.add(word)
+            if added:
+                added[-1].tail = text[last: match.start()]
+            else:
+                head = text[: match.start()]
+            abbr = etree.Element("abbr", {"title": self.glossary[word]})
+            abbr.text = word
+            added.append(abbr)
+            last = match.end()
+        if added:
+            added[-1].tail = text[last:]
+        return head, added
+
+
 class ArticleExtension(Extension):
-    """Figures with captions and resolved links: the portal's Markdown dialect."""
+    """Figures with captions, resolved links, abbreviations: the portal's Markdown dialect."""
+
+    def __init__(self, glossary: dict[str, str] | None = None):
+        super().__init__()
+        self.glossary = glossary or {}
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 - Markdown's API
         md.treeprocessors.register(_Figures(md), "figures", 15)
         md.treeprocessors.register(_ResolveLinks(md), "resolve_links", 14)
+        md.treeprocessors.register(_Abbreviations(md, self.glossary), "abbreviations", 13)
 
 
 def _heading_id(value: str, separator: str) -> str:
     return slugify(value, 60)
 
 
-def make_markdown() -> markdown.Markdown:
+def make_markdown(glossary: dict[str, str] | None = None) -> markdown.Markdown:
     """A configured Markdown instance; reuse it with reset() (building one costs ~1 ms)."""
     return markdown.Markdown(
         extensions=["tables", "footnotes", "attr_list", "sane_lists",
-                    TocExtension(slugify=_heading_id, toc_depth="2-4"), ArticleExtension()],
+                    TocExtension(slugify=_heading_id, toc_depth="2-4"), ArticleExtension(glossary)],
         extension_configs={"footnotes": {"BACKLINK_TITLE": FOOTNOTE_BACKLINK}},
         output_format="html",
     )

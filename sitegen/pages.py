@@ -13,6 +13,8 @@ from .taxonomy import (ARCHIVE_ROOT, AUTHORS_ROOT, LEVELS_ROOT, TOPICS_ROOT, UNI
                        topic_key)
 from .urls import Route, route
 
+SEARCH_ROOT = "tim-kiem/"
+
 
 @dataclass(frozen=True)
 class Crumb:
@@ -142,9 +144,16 @@ class PageBuilder:
             pages.append(Page(article.route, "article.html", context, article.source))
         return pages
 
+    def search_page(self) -> Page:
+        """/tim-kiem/: the search page; ?q=… opens it with the query run."""
+        page_route = route(SEARCH_ROOT)
+        context = self.context(i18n.SEARCH, "", "search", [Crumb(i18n.SEARCH)], page_route,
+                               level_names=[lv.name for lv in self.site.config.levels])
+        return Page(page_route, "search.html", context, "search page")
+
     def all_pages(self) -> list[Page]:
         """Every page of the site, in a fixed order."""
-        return [self.home_page(), *self.article_pages(),
+        return [self.home_page(), self.search_page(), *self.article_pages(),
                 *self.term_pages(self.taxonomy.topics, TOPICS_ROOT, i18n.TOPICS, "topic"),
                 *self.level_pages(),
                 *self.term_pages(self.taxonomy.units, UNITS_ROOT, i18n.UNITS, "unit"),

@@ -15,8 +15,9 @@ from .markdown import Links, derive_summary, make_markdown, render_markdown
 from .models import Article, Page
 from .pages import PageBuilder
 from .render import Site, make_environment, render_pages
+from .search import IndexReport, article_glob, build_index
 from .taxonomy import build_taxonomy, check_menu_topics
-from .write import check_output_dir, fingerprint_assets, write_output
+from .write import check_output_dir, discard, fingerprint_assets, stage_output, swap_output
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class BuildOptions:
     output: Path
     strict: bool = False
     drafts: bool = False
+    search: bool = True
 
 
 @dataclass
@@ -36,6 +38,7 @@ class BuildResult:
     articles: int = 0
     pages: int = 0
     files: int = 0
+    index: IndexReport | None = None
     warnings: list[Diagnostic] = field(default_factory=list)
     timings: list[tuple[str, float]] = field(default_factory=list)
 
@@ -90,7 +93,7 @@ def load_site(options: BuildOptions, report: Report) -> tuple[SiteConfig, list[A
 
 def render_bodies(config: SiteConfig, articles: list[Article], files: list[str], report: Report) -> list[Article]:
     """Markdown → HTML for every article; summaries derived where the editor gave none."""
-    md = make_markdown()
+    md = make_markdown(config.glossary)
     by_source = {a.source[len(CONTENT_DIR) + 1:]: a.route.url(config.base_path) for a in articles}
     file_set = frozenset(files)
     done = []
@@ -156,7 +159,16 @@ def build(options: BuildOptions) -> BuildResult:
         report.extend(problems)
         report.raise_if_errors(options.strict)
     with stage("write"):
-        result.files = write_output(options.output, output, copies)
+        staging = stage_output(options.output, output, copies)
+        result.files = len(output) + len(copies)
+    if options.search and articles:  # Pagefind refuses to build an empty index
+        with stage("search"):
+            try:
+                result.index = build_index(staging, article_glob(config.permalink))
+            except BaseException:
+                discard(staging)
+                raise
+    swap_output(staging, options.output)
     result.articles, result.pages = len(articles), len(pages)
     result.warnings = report.warnings
     return result

@@ -60,7 +60,9 @@ def make_environment(root: Path, site: Site) -> jinja2.Environment:
     env.filters.update(
         vi_date=lambda m: format_date(m, config.tz),
         short_date=lambda m: format_short_date(m, config.tz),
+        short_datetime=lambda m: format_short_date(m, config.tz, with_time=True),
         iso=lambda m: m.iso(),
+        year=lambda m: (m.value.astimezone(config.tz) if m.has_time else m.value).year,
         level_name=lambda key: config.level(key).name,
         safe_html=Markup,
     )

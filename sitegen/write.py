@@ -49,20 +49,16 @@ def check_output_dir(root: Path, out: Path) -> list[Diagnostic]:
     return []
 
 
-def write_output(out: Path, files: dict[str, bytes], copies: dict[str, Path]) -> int:
-    """Write the whole site into a staging folder, then swap it in for `out`.
+def stage_output(out: Path, files: dict[str, bytes], copies: dict[str, Path]) -> Path:
+    """Write the whole site into a hidden staging folder beside `out`; return it.
 
-    A build that fails before this point never touches `out`; one that fails
-    while writing leaves `out` as it was, because only the finished staging
-    folder replaces it (two renames on the same file system).
+    Nothing in `out` is touched. On failure the staging folder is removed.
     """
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    old = out.parent / f".{out.name}.old-{os.getpid()}"
-    for leftover in (staging, old):
-        if leftover.exists():
-            shutil.rmtree(leftover)
+    if staging.exists():
+        shutil.rmtree(staging)
     try:
         made: set[Path] = set()
         for rel, data in files.items():
@@ -75,16 +71,34 @@ def write_output(out: Path, files: dict[str, bytes], copies: dict[str, Path]) ->
             target = staging / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
-        if out.exists():
-            os.rename(out, old)
-        try:
-            os.rename(staging, out)
-        except OSError:
-            if old.exists():
-                os.rename(old, out)
-            raise
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        discard(staging)
+        raise
+    return staging
+
+
+def swap_output(staging: Path, out: Path) -> None:
+    """Replace `out` with the finished `staging` folder.
+
+    Two renames on the same file system: `out` is either the previous site or
+    the new one, never a mix. If the second rename fails, the first is undone.
+    """
+    out = out.resolve()
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    if old.exists():
+        shutil.rmtree(old)
+    if out.exists():
+        os.rename(out, old)
+    try:
+        os.rename(staging, out)
+    except OSError:
+        if old.exists():
+            os.rename(old, out)
+        discard(staging)
         raise
     shutil.rmtree(old, ignore_errors=True)
-    return len(files) + len(copies)
+
+
+def discard(staging: Path) -> None:
+    """Remove a staging folder after a failure."""
+    shutil.rmtree(staging, ignore_errors=True)

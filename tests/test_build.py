@@ -1,5 +1,6 @@
 """End to end: small sites built by the real command line, valid and invalid."""
 import hashlib
+import re
 import os
 import subprocess
 import sys
@@ -27,13 +28,16 @@ def test_small_site_article_page_shows_every_field(site):
     assert result.code == 0, result.err
     html = site.page("2019/12/cong-doan-vien-chuc-tinh-to-chuc-hoi-nghi/")
     for expected in ("<h1>Công đoàn Viên chức tỉnh tổ chức Hội nghị</h1>",
-                     '<time datetime="2019-12-25T19:10:00+07:00">Thứ Tư, 25/12/2019 - 19:10 (GMT+7)</time>',
+                     '>Thứ Tư, 25/12/2019 - 19:10 (GMT+7)</time>', '<time datetime="2019-12-25T19:10:00+07:00"',
                      "Thứ Năm, 26/12/2019 - 08:00 (GMT+7)",
-                     '<a href="/tac-gia/van-huynh/">Văn Huỳnh</a>, <a href="/tac-gia/hai-yen/">Hải Yến</a>',
-                     '<a class="unit" href="/don-vi/cong-doan-vien-chuc-tinh-soc-trang/">Công đoàn Viên chức tỉnh Sóc Trăng</a>',
-                     '<a class="level" href="/cap/cap-tren-co-so/">Cấp trên cơ sở</a>',
-                     '<li><a href="/chu-de/thi-dua/">Thi đua</a></li>', '<li><a href="/chu-de/hoi-nghi/">Hội nghị</a></li>',
-                     '<img src="/2019/12/anh/hoi-nghi.jpg" alt="Quang cảnh">', "<figcaption>Quang cảnh hội nghị</figcaption>",
+                     '<a href="/tac-gia/van-huynh/" data-pagefind-filter="author">Văn Huỳnh</a>, '
+                     '<a href="/tac-gia/hai-yen/" data-pagefind-filter="author">Hải Yến</a>',
+                     '<a class="unit" href="/don-vi/cong-doan-vien-chuc-tinh-soc-trang/" data-pagefind-filter="unit">'
+                     'Công đoàn Viên chức tỉnh Sóc Trăng</a>',
+                     '<a class="level" href="/cap/cap-tren-co-so/" data-pagefind-filter="level">Cấp trên cơ sở</a>',
+                     '<li><a href="/chu-de/thi-dua/" data-pagefind-filter="topic">Thi đua</a></li>',
+                     '<li><a href="/chu-de/hoi-nghi/" data-pagefind-filter="topic">Hội nghị</a></li>',
+                     '<img src="/2019/12/anh/hoi-nghi.jpg" alt="Quang cảnh"', "<figcaption>Quang cảnh hội nghị</figcaption>",
                      '<h2 id="ket-qua-dat-duoc">', '<meta name="description" content="Đoạn đầu tiên của bài.">',
                      '<html lang="vi">'):
         assert expected in html, expected
@@ -280,3 +284,29 @@ def test_assets_get_content_hashed_names(site):
     digest = hashlib.sha256(css).hexdigest()[:10]
     assert (site.output / f"assets/style.{digest}.css").read_bytes() == css
     assert f'href="/assets/style.{digest}.css"' in site.page("")
+
+
+def test_search_index_built_and_reported(site):
+    site.add("a.md", body="Đại hội công đoàn.")
+    result = site.build()
+    assert result.code == 0
+    assert (site.output / "pagefind/pagefind.js").is_file()
+    assert not (site.output / "pagefind/pagefind-ui.js").exists()
+    assert re.search(r"search [0-9.]+s\); search index 1 pages, \d+ KiB", result.out)
+    result = site.build("--no-search")
+    assert result.code == 0 and "search index skipped (--no-search)" in result.out
+    assert not (site.output / "pagefind").exists()
+
+
+def test_failed_indexing_keeps_previous_output(site, monkeypatch):
+    site.add("a.md")
+    assert site.build().code == 0
+    before = tree(site.output)
+    monkeypatch.setattr("sitegen.search.pagefind_command", lambda: [sys.executable, "-c", "import sys; "
+                        "print('Error: simulated failure', file=sys.stderr); sys.exit(3)"])
+    site.add("b.md", title="Bài mới")
+    result = site.build()
+    assert result.code == 1
+    assert result.lines == ["pagefind: search: Error: simulated failure"]
+    assert tree(site.output) == before
+    assert not [p for p in site.root.iterdir() if p.name.startswith(".output")]

@@ -99,3 +99,26 @@ def test_summary_first_paragraph_cut_at_word_boundary():
 def test_truncate_short_text_unchanged():
     assert truncate("Hội nghị", 200) == "Hội nghị"
     assert truncate("a" * 300, 200) == "a" * 199 + "…"
+
+
+GLOSSARY = {"CĐVC": "Công đoàn Viên chức", "CNVC": "công nhân viên chức", "CNVCLĐ": "công nhân, viên chức, lao động",
+            "CĐCS": "Công đoàn cơ sở"}
+
+
+def test_first_use_of_each_abbreviation_is_wrapped():
+    md = make_markdown(GLOSSARY)
+    html = render(md, "## CĐVC tỉnh\n\nSáng 23/6, CĐVC tỉnh và *CĐCS trực thuộc*, CĐVC, CNVCLĐ và CNVC; "
+                      "[CĐCS](https://x.vn/) CĐCS.\n\nLần hai CĐVC.\n\n`CNVC`\n")
+    assert html.count("<abbr") == 4
+    assert '<h2 id="cdvc-tinh">CĐVC tỉnh</h2>' in html                       # headings are left alone
+    assert 'Sáng 23/6, <abbr title="Công đoàn Viên chức">CĐVC</abbr> tỉnh' in html
+    assert '<em><abbr title="Công đoàn cơ sở">CĐCS</abbr> trực thuộc</em>' in html
+    assert '<abbr title="công nhân, viên chức, lao động">CNVCLĐ</abbr> và <abbr title="công nhân viên chức">CNVC</abbr>;' in html
+    assert '<a href="https://x.vn/">CĐCS</a> CĐCS.' in html                  # links are not touched
+    assert "<p>Lần hai CĐVC.</p>" in html
+
+
+def test_abbreviations_need_word_boundaries():
+    md = make_markdown(GLOSSARY)
+    assert "<abbr" not in render(md, "XCĐVC và CĐVCX\n")
+    assert render(make_markdown({}), "CĐVC\n") == "<p>CĐVC</p>"
