@@ -76,3 +76,13 @@ def test_missing_and_broken_files(tmp_path):
 def test_permalink_must_contain_slug(tmp_path):
     _, errors = write(tmp_path, GOOD + 'permalink: "{year}/"\n')
     assert str(errors[0]) == 'site.yaml: permalink: must contain "{slug}", e.g. "{year}/{month}/{slug}/"'
+
+
+def test_glossary_and_aliases(tmp_path):
+    config, errors = write(tmp_path, GOOD + 'glossary: {CĐVC: Công đoàn Viên chức}\ntopic_aliases: {Covid: "Covid-19"}\n')
+    assert errors == [] and config.glossary == {"CĐVC": "Công đoàn Viên chức"}
+    assert config.topic_aliases == {"Covid": "Covid-19"}
+    _, errors = write(tmp_path, GOOD + 'glossary: {"CĐ VC": Công đoàn Viên chức}\n')
+    assert [str(e) for e in errors] == ['site.yaml: glossary: "CĐ VC": an abbreviation is one word, without spaces']
+    _, errors = write(tmp_path, GOOD + "glossary: [CĐVC]\n")
+    assert [str(e) for e in errors] == ['site.yaml: glossary: expected a mapping of "ABBREVIATION: full form", got list']
