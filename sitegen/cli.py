@@ -23,6 +23,8 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--root", type=Path, default=Path("."), help="the site folder (default: current folder)")
     p.add_argument("--output", "-o", type=Path, default=None, help="where to write the site (default: ROOT/output)")
+    p.add_argument("--base-url", metavar="URL", default=None,
+                   help="publish at this URL instead of site.yaml's base_url, e.g. https://example.org/portal/")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors (for CI)")
     p.add_argument("--drafts", action="store_true", help="include articles marked draft: true")
     p.add_argument("--no-search", dest="search", action="store_false",
@@ -44,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     root = args.root.resolve()
     output = (args.output if args.output is not None else root / "output").resolve()
     options = BuildOptions(root=root, output=output, strict=args.strict, drafts=args.drafts,
-                           search=args.search)
+                           search=args.search, base_url=args.base_url)
     started = time.perf_counter()
     try:
         result = build(options)

@@ -64,6 +64,9 @@ class SiteConfig:
     menu: tuple[MenuItem, ...] = ()
     topic_aliases: dict = field(default_factory=dict)
     glossary: dict = field(default_factory=dict)   # abbreviation -> full form, for <abbr> and search
+    feed_entries: int = 20          # latest articles in each Atom feed
+    feed_content: str = "full"      # "full" (the article) or "summary" in feed entries
+    share_image: str = ""           # file in assets/ shown when a page without an image is shared
     level_block_size: int = 5
     home_topics: int = 12
     extra: dict = field(default_factory=dict)
@@ -163,6 +166,18 @@ def _permalink(value: Any) -> str:
     return text
 
 
+def _feed_content(value: Any) -> str:
+    text = _nonempty(value)
+    if text not in ("full", "summary"):
+        raise ValueError(f'expected "full" or "summary", got "{text}"')
+    return text
+
+
+def parse_base_url(value: Any) -> str:
+    """An absolute http(s) URL ending in "/" (site.yaml's base_url, or --base-url)."""
+    return _base_url(value)
+
+
 def _slug_source(value: Any) -> str:
     text = _nonempty(value)
     if text not in ("title", "file"):
@@ -212,6 +227,11 @@ def load_config(root: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
     values["level_block_size"] = page.get("level_block", _positive, 5)
     values["home_topics"] = page.get("home_topics", _positive, 12)
     page.reject_unknown()
+    feeds = _Fields(top.get("feeds", lambda v: _mapping(v, "a mapping"), {}), "feeds.", errors, CONFIG_FILE)
+    values["feed_entries"] = feeds.get("entries", _positive, 20)
+    values["feed_content"] = feeds.get("content", _feed_content, "full")
+    feeds.reject_unknown()
+    values["share_image"] = top.get("share_image", _text, "")
     top.reject_unknown()
     if errors:
         return None, errors

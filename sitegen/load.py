@@ -9,7 +9,7 @@ from .config import SiteConfig
 from .errors import Diagnostic
 from .frontmatter import FrontMatter, FrontMatterError, parse_front_matter, split
 from .models import Article, Image
-from .text import clean, eth_lines, slugify
+from .text import clean, control_lines, eth_lines, slugify
 from .urls import article_route, content_url
 
 CONTENT_DIR = "content"
@@ -94,6 +94,8 @@ def read_article(root: Path, rel: str, config: SiteConfig, files: set[str]) -> t
         data, body, body_line = split(text)
     except FrontMatterError as err:
         return None, [*problems, Diagnostic(shown, err.field, str(err), err.line)]
+    for line in control_lines(text):
+        problems.append(Diagnostic(shown, "text", "removed invisible control characters", line, "warning"))
     for line in eth_lines(text):
         problems.append(Diagnostic(shown, "text", 'replaced "Ð" (U+00D0, Icelandic Eth) with "Đ" (U+0110)',
                                    line, "warning"))

@@ -37,6 +37,7 @@ _CLEANER = nh3.Cleaner(
     filter_style_properties={"text-align"},
 )
 _FIRST_P = re.compile(r"<p>(.*?)</p>", re.S)
+_FIRST_IMG = re.compile(r'<img [^>]*?src="([^"]+)"')
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -212,3 +213,9 @@ def truncate(text: str, limit: int) -> str:
         return text
     cut = text[: limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[: limit - 1]
     return cut.rstrip(" ,;:.-–") + "…"
+
+
+def first_image(body_html: str) -> str:
+    """The src of the first image of a rendered body, or ""."""
+    match = _FIRST_IMG.search(body_html)
+    return html.unescape(match.group(1)) if match else ""

@@ -36,6 +36,21 @@ class Article:
     updated: Moment | None
     body: str = ""         # Markdown source, then replaced by sanitised HTML
     body_line: int = 1     # line of the file where the body starts, for messages
+    first_image: str = ""  # URL of the first image in the body (for sharing), once rendered
+
+    def share_image(self, base_path: str) -> str:
+        """Site-relative path (or https URL) of the image shown when the article is shared:
+        its lead image, else the first image of its body, else ""."""
+        if self.image is not None:
+            return self.image.url
+        if self.first_image.startswith(base_path):
+            return self.first_image[len(base_path):]
+        return self.first_image
+
+    @property
+    def modified(self) -> Moment:
+        """When the article last changed: `updated`, or else `date`."""
+        return self.updated or self.date
 
     @property
     def sort_key(self) -> tuple:
@@ -51,3 +66,4 @@ class Page:
     template: str
     context: dict[str, Any] = field(hash=False)
     source: str = ""       # what produced it, for collision messages
+    lastmod: Moment | None = None   # for the sitemap; None keeps the page out of it

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from . import i18n
+from .dates import Moment
+from .feeds import EPOCH, Feed, newest
 from .models import Article, Page
 from .paginate import paginate
 from .related import find_related
@@ -50,17 +52,31 @@ def _nav(site: Site, taxonomy: Taxonomy) -> list[NavItem]:
 class PageBuilder:
     """Makes the Page list. Contexts are built here, key by key, for each page kind."""
 
-    def __init__(self, site: Site, articles: list[Article], taxonomy: Taxonomy):
+    def __init__(self, site: Site, articles: list[Article], taxonomy: Taxonomy, feeds: list[Feed]):
         self.site, self.articles, self.taxonomy = site, articles, taxonomy
         self.nav = _nav(site, taxonomy)
         self.home_crumb = Crumb(i18n.HOME, route(""))
+        self.site_feed = feeds[0]
+        self.feed_of = {f.page.path: f for f in feeds[1:]}
+        config = site.config
+        self.default_image = site.assets.get(config.share_image, "") if config.share_image else ""
+        # lastmod of pages with nothing dated on them (an empty level, an empty site)
+        self.newest = newest(articles) or EPOCH
 
     def context(self, title: str, description: str, kind: str, crumbs: Sequence[Crumb], route_: Route,
-                **specific: Any) -> dict[str, Any]:
-        """The keys every page kind has, plus the kind's own."""
+                image: str = "", feed_of: Route | None = None, **specific: Any) -> dict[str, Any]:
+        """The keys every page kind has, plus the kind's own.
+
+        `image` is shown when the page is shared; `feed_of` is the listing whose feed the page
+        links besides the site's.
+        """
         crumbs = list(crumbs)
+        feeds = [self.site_feed]
+        if feed_of is not None and feed_of.path in self.feed_of:
+            feeds.append(self.feed_of[feed_of.path])
         return {"page": {"title": title, "description": description, "kind": kind, "route": route_,
-                         "breadcrumbs": [self.home_crumb, *crumbs] if crumbs else []},
+                         "breadcrumbs": [self.home_crumb, *crumbs] if crumbs else [], "feeds": feeds,
+                         "image": image or self.default_image},
                 "nav": self.nav, **specific}
 
     # --- listings -------------------------------------------------------
@@ -75,9 +91,10 @@ class PageBuilder:
             if pager.number > 1:
                 trail.append(Crumb(i18n.PAGE_N.format(n=pager.number)))
                 shown = f"{title} – {i18n.PAGE_N.format(n=pager.number)}"
-            context = self.context(shown, description, kind, trail, pager.route, heading=title, pager=pager,
-                                   **specific)
-            pages.append(Page(pager.route, "list.html", context, f"{kind} {base.path}"))
+            context = self.context(shown, description, kind, trail, pager.route, feed_of=base, heading=title,
+                                   pager=pager, **specific)
+            pages.append(Page(pager.route, "list.html", context, f"{kind} {base.path}",
+                              newest(pager.items) or self.newest))
         return pages
 
     def term_pages(self, terms: Sequence[Term], root: str, label: str, kind: str) -> list[Page]:
@@ -85,7 +102,7 @@ class PageBuilder:
         index = route(root)
         pages = [Page(index, "terms.html", self.context(label, "", f"{kind}-index", [Crumb(label)], index,
                                                         heading=label, terms=list(terms), term_kind=kind),
-                      f"{kind} index")]
+                      f"{kind} index", self.newest)]
         for term in terms:
             pages += self.listing(kind, term.name, "", term.articles, term.route, [Crumb(label, index)], term=term)
         return pages
@@ -95,7 +112,8 @@ class PageBuilder:
         size = self.site.config.level_block_size
         blocks = [(group, group.articles[:size]) for group in self.taxonomy.levels]
         pages = [Page(index, "levels.html", self.context(i18n.LEVELS, "", "level-index", [Crumb(i18n.LEVELS)], index,
-                                                         heading=i18n.LEVELS, blocks=blocks), "level index")]
+                                                         heading=i18n.LEVELS, blocks=blocks), "level index",
+                      self.newest)]
         for group in self.taxonomy.levels:
             pages += self.listing("level", group.level.name, group.level.description, group.articles, group.route,
                                   [Crumb(i18n.LEVELS, index)], group=group)
@@ -104,7 +122,8 @@ class PageBuilder:
     def archive_pages(self) -> list[Page]:
         index = route(ARCHIVE_ROOT)
         pages = [Page(index, "archive.html", self.context(i18n.ARCHIVE, "", "archive", [Crumb(i18n.ARCHIVE)], index,
-                                                          heading=i18n.ARCHIVE, years=self.taxonomy.years), "archive")]
+                                                          heading=i18n.ARCHIVE, years=self.taxonomy.years), "archive",
+                      self.newest)]
         for year in self.taxonomy.years:
             year_title = i18n.YEAR_N.format(year=year.year)
             pages += self.listing("year", year_title, "", year.articles, year.route, [Crumb(i18n.ARCHIVE, index)])
@@ -122,7 +141,7 @@ class PageBuilder:
         top = sorted(self.taxonomy.topics, key=lambda t: -t.count)[:config.home_topics]
         context = self.context(config.title, config.description, "home", [], route(""),
                                latest=self.articles[:config.home_size], blocks=blocks, top_topics=top)
-        return Page(route(""), "home.html", context, "home")
+        return Page(route(""), "home.html", context, "home", self.newest)
 
     def article_pages(self) -> list[Page]:
         taxonomy, articles = self.taxonomy, self.articles
@@ -135,13 +154,14 @@ class PageBuilder:
             group = taxonomy.level_group(article.level)
             crumbs = [Crumb(i18n.LEVELS, levels_index), Crumb(group.level.name, group.route), Crumb(article.title)]
             context = self.context(
-                article.title, article.summary, "article", crumbs, article.route, article=article, level=group,
+                article.title, article.summary, "article", crumbs, article.route,
+                image=article.share_image(self.site.config.base_path), feed_of=group.route, article=article, level=group,
                 topics=taxonomy.article_topics(article), authors=taxonomy.article_authors(article),
                 unit=taxonomy.unit_of[name_key(article.unit)] if article.unit else None,
                 newer=articles[i - 1] if i > 0 else None,
                 older=articles[i + 1] if i + 1 < len(articles) else None,
                 related=[articles[j] for j in related[i]])
-            pages.append(Page(article.route, "article.html", context, article.source))
+            pages.append(Page(article.route, "article.html", context, article.source, article.modified))
         return pages
 
     def search_page(self) -> Page:
@@ -151,9 +171,15 @@ class PageBuilder:
                                level_names=[lv.name for lv in self.site.config.levels])
         return Page(page_route, "search.html", context, "search page")
 
+    def not_found_page(self) -> Page:
+        """404.html at the root, where static hosts and nginx look for it."""
+        page_route = route("404.html")
+        context = self.context(i18n.NOT_FOUND, "", "404", [], page_route)
+        return Page(page_route, "404.html", context, "404 page")
+
     def all_pages(self) -> list[Page]:
         """Every page of the site, in a fixed order."""
-        return [self.home_page(), self.search_page(), *self.article_pages(),
+        return [self.home_page(), self.search_page(), self.not_found_page(), *self.article_pages(),
                 *self.term_pages(self.taxonomy.topics, TOPICS_ROOT, i18n.TOPICS, "topic"),
                 *self.level_pages(),
                 *self.term_pages(self.taxonomy.units, UNITS_ROOT, i18n.UNITS, "unit"),

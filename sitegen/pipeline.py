@@ -7,12 +7,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
-from .config import SiteConfig, load_config
+from .config import SiteConfig, load_config, parse_base_url
 from .dates import from_epoch
 from .errors import BuildError, Diagnostic, Report
 from .load import CONTENT_DIR, discover, find_collisions, read_article
-from .markdown import Links, derive_summary, make_markdown, render_markdown
+from .markdown import Links, derive_summary, first_image, make_markdown, render_markdown
 from .models import Article, Page
+from .feeds import build_feeds, feed_pages, robots_page, sitemap_pages
 from .pages import PageBuilder
 from .render import Site, make_environment, render_pages
 from .search import IndexReport, article_glob, build_index
@@ -29,6 +30,7 @@ class BuildOptions:
     strict: bool = False
     drafts: bool = False
     search: bool = True
+    base_url: str | None = None   # --base-url: overrides site.yaml, e.g. for a GitHub Pages sub-path
 
 
 @dataclass
@@ -78,6 +80,11 @@ def load_site(options: BuildOptions, report: Report) -> tuple[SiteConfig, list[A
     config, problems = load_config(options.root)
     if config is None:
         raise BuildError(problems)
+    if options.base_url is not None:
+        try:
+            config = replace(config, base_url=parse_base_url(options.base_url))
+        except ValueError as err:
+            raise BuildError([Diagnostic("--base-url", "base_url", str(err))]) from None
     article_files, other_files, problems = discover(options.root)
     report.extend(problems)
     files = set(other_files)
@@ -106,7 +113,8 @@ def render_bodies(config: SiteConfig, articles: list[Article], files: list[str],
                 report.error(article.source, "body", f'image not found: "{target}"')
             else:
                 report.warn(article.source, "body", f'link to a missing page or file: "{target}"')
-        done.append(replace(article, body=body, summary=article.summary or derive_summary(body)))
+        done.append(replace(article, body=body, summary=article.summary or derive_summary(body),
+                            first_image=first_image(body)))
     return done
 
 
@@ -151,7 +159,9 @@ def build(options: BuildOptions) -> BuildResult:
         for rel in files:
             copies[rel] = options.root / CONTENT_DIR / rel
         site = Site(config, assets, build_time(config))
-        pages = PageBuilder(site, articles, taxonomy).all_pages()
+        feeds = build_feeds(site, articles, taxonomy)
+        pages = PageBuilder(site, articles, taxonomy, feeds).all_pages() + feed_pages(feeds)
+        pages += sitemap_pages(pages) + [robots_page()]
         report.extend(find_path_collisions(pages, copies))
         report.raise_if_errors(options.strict)
     with stage("render"):

@@ -1,11 +1,13 @@
 """Render stage: the Jinja environment, its helpers, and pages rendered to bytes."""
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
 from markupsafe import Markup
@@ -33,7 +35,7 @@ def make_environment(root: Path, site: Site) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(root / TEMPLATES_DIR),
         autoescape=True, undefined=jinja2.StrictUndefined,
-        trim_blocks=True, lstrip_blocks=True, auto_reload=False,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, auto_reload=False,
     )
     config = site.config
 
@@ -48,15 +50,64 @@ def make_environment(root: Path, site: Site) -> jinja2.Environment:
         return config.base_path + target.lstrip("/")
 
     def absolute_url(target: Route | Article | str) -> str:
+        """Absolute URL of a route, an article or a site-relative path (feeds, sitemaps, meta tags)."""
+        if isinstance(target, str) and target.startswith(("https://", "http://")):
+            return target
         return config.base_url + url(target)[len(config.base_path):]
 
-    def asset(name: str) -> str:
+    def asset_path(name: str) -> str:
+        """Site-relative path of a file of assets/, by its content-hashed name."""
         if name not in site.assets:
             raise jinja2.TemplateRuntimeError(f'asset "{name}" not found in assets/')
-        return config.base_path + site.assets[name]
+        return site.assets[name]
 
-    env.globals.update(url=url, absolute_url=absolute_url, asset=asset, site=config,
-                       build_year=site.build_time.year)
+    def asset(name: str) -> str:
+        return config.base_path + asset_path(name)
+
+    def tag_uri(article: Article) -> str:
+        """A stable Atom id (RFC 4151 tag URI): host, publication day and path."""
+        host = urlsplit(config.base_url).hostname or "localhost"
+        return f"tag:{host},{article.date.value.date().isoformat()}:/{article.route.path}"
+
+    def breadcrumb_list(crumbs: list, current: Route) -> dict:
+        """schema.org BreadcrumbList for a trail of crumbs (the last one is the current page)."""
+        items = []
+        for position, crumb in enumerate(crumbs, 1):
+            target = crumb.route if crumb.route is not None else current
+            items.append({"@type": "ListItem", "position": position, "name": crumb.title,
+                          "item": absolute_url(target)})
+        return {"@context": "https://schema.org", "@type": "BreadcrumbList", "itemListElement": items}
+
+    def news_article(article: Article, level, topics: list) -> dict:
+        """schema.org NewsArticle for an article page."""
+        org = config.organisation
+        publisher: dict = {"@type": "Organization", "name": org.name, "url": config.base_url}
+        if org.logo:
+            publisher["logo"] = {"@type": "ImageObject", "url": absolute_url(asset_path(org.logo))}
+        data: dict = {
+            "@context": "https://schema.org", "@type": "NewsArticle",
+            "headline": article.title,
+            "datePublished": article.date.value.isoformat(),
+            "dateModified": article.modified.value.isoformat(),
+            "author": ([{"@type": "Person", "name": name} for name in article.authors]
+                       or [{"@type": "Organization", "name": org.name}]),
+            "publisher": publisher,
+            "mainEntityOfPage": {"@type": "WebPage", "@id": absolute_url(article)},
+            "articleSection": level.level.name,
+            "inLanguage": config.language,
+        }
+        if article.summary:
+            data["description"] = article.summary
+        if topics:
+            data["keywords"] = [t.name for t in topics]
+        image = article.share_image(config.base_path)
+        if image:
+            data["image"] = [absolute_url(image)]
+        return data
+
+    env.globals.update(url=url, absolute_url=absolute_url, asset=asset, asset_path=asset_path, site=config,
+                       build_year=site.build_time.year, breadcrumb_list=breadcrumb_list,
+                       news_article=news_article)
     env.filters.update(
         vi_date=lambda m: format_date(m, config.tz),
         short_date=lambda m: format_short_date(m, config.tz),
@@ -65,8 +116,24 @@ def make_environment(root: Path, site: Site) -> jinja2.Environment:
         year=lambda m: (m.value.astimezone(config.tz) if m.has_time else m.value).year,
         level_name=lambda key: config.level(key).name,
         safe_html=Markup,
+        rfc3339=lambda m: m.value.isoformat(),
+        jsonld=to_jsonld,
+        tag_uri=tag_uri,
     )
     return env
+
+
+def to_jsonld(data: object) -> Markup:
+    """JSON for a <script type="application/ld+json"> element that no value can break out of.
+
+    "<", ">" and "&" become \\u escapes, so a title containing "</script>" or "<!--"
+    cannot end the script element or open a comment; U+2028/2029 are escaped too.
+    """
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                         ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(char, escape)
+    return Markup(text)
 
 
 def render_pages(env: jinja2.Environment, pages: list[Page]) -> tuple[dict[str, bytes], list[Diagnostic]]:

@@ -11,6 +11,9 @@ from functools import lru_cache
 # sorting and slugs, so it is always replaced.
 ETH_FIX = str.maketrans({"\u00d0": "\u0110", "\u00f0": "\u0111"})
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
+# Control characters other than tab and line breaks: invisible, forbidden in XML (feeds,
+# sitemaps) and flagged by HTML validators. They only ever come from copy-paste accidents.
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 _SPACES = re.compile(r"\s+")
 SLUG_MAX = 80
 
@@ -21,8 +24,15 @@ def nfc(text: str) -> str:
 
 
 def clean(text: str) -> str:
-    """NFC plus the Ð → Đ fix: the form every text field is stored in."""
-    return nfc(text).translate(ETH_FIX)
+    """NFC, the Ð → Đ fix, control characters removed: the form every text field is stored in."""
+    return CONTROL.sub("", nfc(text).translate(ETH_FIX))
+
+
+def control_lines(text: str) -> list[int]:
+    """1-based numbers of the lines of `text` that contain control characters."""
+    if not CONTROL.search(text):
+        return []
+    return [n for n, line in enumerate(text.split("\n"), 1) if CONTROL.search(line)]
 
 
 def eth_lines(text: str) -> list[int]:

@@ -23,6 +23,7 @@ levels:
   - {key: co-so, name: "Cơ sở"}
 organisation:
   name: "Liên đoàn Lao động tỉnh"
+  logo: logo.svg
 """
 
 

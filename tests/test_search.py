@@ -182,3 +182,23 @@ def test_header_search_form_on_every_page(site_url, tmp_path_factory):
         html = urllib.request.urlopen(site_url + path).read().decode()
         assert '<form class="header-search" role="search" action="/tim-kiem/" method="get">' in html, path
         assert 'name="q"' in html
+
+
+def test_search_under_a_sub_path(browser, tmp_path):
+    www = tmp_path / "www"
+    assert main(["--root", str(REPO), "--output", str(www / "portal"), "-q",
+                 "--base-url", "https://example.org/portal/"]) == 0
+    with serve(www) as url:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(url + "/portal/")
+        page.fill("#header-q", "dai hoi")
+        page.press("#header-q", "Enter")
+        page.wait_for_function("document.getElementById('search-app').dataset.state === 'done'")
+        assert urlsplit(page.url).path == "/portal/tim-kiem/"
+        links = [urlsplit(h).path for h in page.eval_on_selector_all(".result h2 a", "els => els.map(e => e.href)")]
+        assert links and all(link.startswith("/portal/20") for link in links)
+        assert {link[len("/portal"):] for link in links} == oracle("Đại hội")
+        page.goto(url + links[0])
+        assert page.locator("h1").count() == 1
+        context.close()

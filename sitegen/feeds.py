@@ -1,0 +1,79 @@
+"""Feeds stage: Atom feeds, the sitemap (an index past 50,000 URLs), robots.txt."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Sequence
+
+from .dates import Moment
+from .models import Article, Page
+from .render import Site
+from .taxonomy import Taxonomy
+from .urls import Route, route
+
+FEED_FILE = "feed.xml"
+SITEMAP_FILE = "sitemap.xml"
+SITEMAP_MAX_URLS = 50_000     # the sitemaps.org limit per file
+EPOCH = Moment(datetime(1970, 1, 1, tzinfo=timezone.utc), True)
+
+
+@dataclass(frozen=True)
+class Feed:
+    """One Atom feed: what it lists and where it lives."""
+
+    title: str
+    route: Route          # the feed file
+    page: Route           # the listing it mirrors
+    entries: tuple[Article, ...]
+    updated: Moment
+
+
+def newest(articles: Sequence[Article]) -> Moment | None:
+    """The latest modification among `articles` (None when there are none)."""
+    return max((a.modified for a in articles), key=lambda m: m.value, default=None)
+
+
+def feed_route(listing: Route) -> Route:
+    """The feed beside a listing: /chu-de/thi-dua/ → /chu-de/thi-dua/feed.xml."""
+    return route(f"{listing.path}{FEED_FILE}")
+
+
+def build_feeds(site: Site, articles: list[Article], taxonomy: Taxonomy) -> list[Feed]:
+    """The site feed, one per union level and one per topic."""
+    size = site.config.feed_entries
+    fallback = newest(articles) or EPOCH  # an empty feed still needs a stable <updated>
+
+    def feed(title: str, listing: Route, members: Sequence[Article]) -> Feed:
+        entries = tuple(members[:size])
+        return Feed(title, feed_route(listing), listing, entries, newest(entries) or fallback)
+
+    feeds = [feed(site.config.title, route(""), articles)]
+    feeds += [feed(f"{group.level.name} – {site.config.title}", group.route, group.articles)
+              for group in taxonomy.levels]
+    feeds += [feed(f"{term.name} – {site.config.title}", term.route, term.articles) for term in taxonomy.topics]
+    return feeds
+
+
+def feed_pages(feeds: list[Feed]) -> list[Page]:
+    """One page (rendered with atom.xml) per feed."""
+    return [Page(f.route, "atom.xml", {"feed": f}, f"feed {f.route.path}") for f in feeds]
+
+
+def sitemap_pages(pages: list[Page], max_urls: int = SITEMAP_MAX_URLS) -> list[Page]:
+    """sitemap.xml listing every page that has a lastmod; past `max_urls` an index of several files."""
+    urls = sorted(((p.route, p.lastmod) for p in pages if p.lastmod is not None), key=lambda item: item[0].path)
+    if len(urls) <= max_urls:
+        return [Page(route(SITEMAP_FILE), "sitemap.xml", {"urls": urls}, "sitemap")]
+    chunks = [urls[i: i + max_urls] for i in range(0, len(urls), max_urls)]
+    parts = []
+    for n, chunk in enumerate(chunks, 1):
+        lastmod = max((m for _, m in chunk), key=lambda m: m.value)
+        parts.append((route(f"sitemap-{n}.xml"), chunk, lastmod))
+    index = Page(route(SITEMAP_FILE), "sitemap_index.xml",
+                 {"sitemaps": [(r, lastmod) for r, _, lastmod in parts]}, "sitemap index")
+    return [index] + [Page(r, "sitemap.xml", {"urls": chunk}, f"sitemap {r.path}") for r, chunk, _ in parts]
+
+
+def robots_page() -> Page:
+    """robots.txt: everything may be crawled; it names the sitemap."""
+    return Page(route("robots.txt"), "robots.txt", {"sitemap": route(SITEMAP_FILE)}, "robots.txt")
