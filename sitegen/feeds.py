@@ -59,8 +59,9 @@ def feed_pages(feeds: list[Feed]) -> list[Page]:
     return [Page(f.route, "atom.xml", {"feed": f}, f"feed {f.route.path}") for f in feeds]
 
 
-def sitemap_pages(pages: list[Page], max_urls: int = SITEMAP_MAX_URLS) -> list[Page]:
-    """sitemap.xml listing every page that has a lastmod; past `max_urls` an index of several files."""
+def sitemap_pages(pages: list[Page]) -> list[Page]:
+    """sitemap.xml listing every page that has a lastmod; past SITEMAP_MAX_URLS an index of several files."""
+    max_urls = SITEMAP_MAX_URLS
     urls = sorted(((p.route, p.lastmod) for p in pages if p.lastmod is not None), key=lambda item: item[0].path)
     if len(urls) <= max_urls:
         return [Page(route(SITEMAP_FILE), "sitemap.xml", {"urls": urls}, "sitemap")]
