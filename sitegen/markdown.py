@@ -14,16 +14,18 @@ from markdown.extensions.toc import TocExtension
 from markdown.treeprocessors import Treeprocessor
 
 from .i18n import FOOTNOTE_BACKLINK
+from .images import ImageInfo, picture_attributes
 from .text import collapse, slugify
 from .urls import content_url
 
 SUMMARY_MAX = 200
 _SAFE_SCHEMES = {"http", "https", "mailto", "tel"}
-_TAGS = (set(nh3.ALLOWED_TAGS) - {"center", "map", "area", "acronym", "tt", "strike"}) | {"section"}
+_TAGS = (set(nh3.ALLOWED_TAGS) - {"center", "map", "area", "acronym", "tt", "strike"}) | {"section", "picture", "source"}
 _ATTRIBUTES = {
     "*": {"id", "class", "title", "lang", "dir"},
     "a": {"href", "hreflang"},
-    "img": {"src", "alt", "width", "height", "loading"},
+    "img": {"src", "alt", "width", "height", "loading", "decoding", "srcset", "sizes"},
+    "source": {"srcset", "sizes", "type", "width", "height"},
     "td": {"colspan", "rowspan", "align", "style"},
     "th": {"colspan", "rowspan", "align", "scope", "style"},
     "ol": {"start", "reversed"},
@@ -49,7 +51,10 @@ class Links:
     base_path: str                      # "/" or "/portal/"
     articles: dict[str, str]            # content-relative .md path -> URL
     files: frozenset[str]               # content-relative paths of other files
+    images: dict[str, ImageInfo] = field(default_factory=dict)    # content-relative path -> sizes, variants
     missing: list[tuple[str, str]] = field(default_factory=list)  # (kind, target)
+    no_alt: list[str] = field(default_factory=list)               # images without alternative text
+    images_seen: int = 0
 
 
 class _ResolveLinks(Treeprocessor):
@@ -59,25 +64,49 @@ class _ResolveLinks(Treeprocessor):
         links: Links | None = getattr(self.md, "links", None)
         if links is None:
             return
-        for element in root.iter():
-            if element.tag == "a" and element.get("href"):
-                element.set("href", self._resolve(links, element.get("href"), "link"))
-            elif element.tag == "img" and element.get("src"):
-                element.set("src", self._resolve(links, element.get("src"), "image"))
+        for parent in list(root.iter()):
+            for index, element in enumerate(list(parent)):
+                if element.tag == "a" and element.get("href"):
+                    element.set("href", self._resolve(links, element.get("href"), "link")[0])
+                elif element.tag == "img" and element.get("src"):
+                    self._image(links, parent, index, element)
+
+    def _image(self, links: Links, parent: etree.Element, index: int, img: etree.Element) -> None:
+        url, rel = self._resolve(links, img.get("src"), "image")
+        img.set("src", url)
+        if not (img.get("alt") or "").strip():
+            links.no_alt.append(img.get("src"))
+        info = links.images.get(rel) if rel else None
+        if info is None:
+            return
+        links.images_seen += 1
+        # the first image is usually on the first screen: load it at once, the others when near
+        source, attrs = picture_attributes(info, links.base_path, img.get("alt") or "", lazy=links.images_seen > 1)
+        for key, value in attrs.items():
+            img.set(key, value)
+        if source is None:
+            return
+        picture = etree.Element("picture")
+        etree.SubElement(picture, "source", source)
+        picture.tail, img.tail = img.tail, None
+        parent.remove(img)
+        picture.append(img)
+        parent.insert(index, picture)
 
     @staticmethod
-    def _resolve(links: Links, target: str, kind: str) -> str:
+    def _resolve(links: Links, target: str, kind: str) -> tuple[str, str | None]:
+        """The site URL of a link or image target, and its content-relative path when it has one."""
         parts = urlsplit(target)
         if parts.scheme or parts.netloc or target.startswith("#") or not parts.path:
-            return target
+            return target, None
         rel = content_url(links.source_dir, unquote(parts.path))
         suffix = ("#" + parts.fragment) if parts.fragment else ""
         if rel in links.articles:
-            return links.articles[rel] + suffix
+            return links.articles[rel] + suffix, rel
         if rel in links.files:
-            return links.base_path + rel + suffix
+            return links.base_path + rel + suffix, rel
         links.missing.append((kind, target))
-        return target
+        return target, None
 
 
 class _Figures(Treeprocessor):

@@ -11,6 +11,7 @@ from .config import SiteConfig, load_config, parse_base_url
 from .dates import from_epoch
 from .errors import BuildError, Diagnostic, Report
 from .load import CONTENT_DIR, discover, find_collisions, read_article
+from .images import ImageInfo, inspect_images, render_variants
 from .markdown import Links, derive_summary, first_image, make_markdown, render_markdown
 from .models import Article, Page
 from .feeds import build_feeds, feed_pages, robots_page, sitemap_pages
@@ -98,7 +99,8 @@ def load_site(options: BuildOptions, report: Report) -> tuple[SiteConfig, list[A
     return config, sorted(articles, key=lambda a: a.sort_key), other_files
 
 
-def render_bodies(config: SiteConfig, articles: list[Article], files: list[str], report: Report) -> list[Article]:
+def render_bodies(config: SiteConfig, articles: list[Article], files: list[str], images: dict[str, ImageInfo],
+                  report: Report) -> list[Article]:
     """Markdown → HTML for every article; summaries derived where the editor gave none."""
     md = make_markdown(config.glossary)
     by_source = {a.source[len(CONTENT_DIR) + 1:]: a.route.url(config.base_path) for a in articles}
@@ -106,13 +108,16 @@ def render_bodies(config: SiteConfig, articles: list[Article], files: list[str],
     done = []
     for article in articles:
         rel = article.source[len(CONTENT_DIR) + 1:]
-        links = Links(rel.rsplit("/", 1)[0] if "/" in rel else "", config.base_path, by_source, file_set)
+        links = Links(rel.rsplit("/", 1)[0] if "/" in rel else "", config.base_path, by_source, file_set, images)
         body = render_markdown(md, article.body, links)
         for kind, target in links.missing:
             if kind == "image":
                 report.error(article.source, "body", f'image not found: "{target}"')
             else:
                 report.warn(article.source, "body", f'link to a missing page or file: "{target}"')
+        for target in links.no_alt:
+            report.warn(article.source, "body", f'image "{target}" has no alternative text: describe it between '
+                        "the brackets, ![like this](…)")
         done.append(replace(article, body=body, summary=article.summary or derive_summary(body),
                             first_image=first_image(body)))
     return done
@@ -149,8 +154,11 @@ def build(options: BuildOptions) -> BuildResult:
     with stage("load"):
         config, articles, files = load_site(options, report)
         report.extend(check_output_dir(options.root, options.output))
+    with stage("images"):
+        images, problems = inspect_images(options.root, files, CONTENT_DIR)
+        report.extend(problems)
     with stage("markdown"):
-        articles = render_bodies(config, articles, files, report)
+        articles = render_bodies(config, articles, files, images, report)
         report.raise_if_errors(options.strict)
     with stage("group"):
         taxonomy = build_taxonomy(config, articles, report)
@@ -158,7 +166,7 @@ def build(options: BuildOptions) -> BuildResult:
         assets, copies = fingerprint_assets(options.root)
         for rel in files:
             copies[rel] = options.root / CONTENT_DIR / rel
-        site = Site(config, assets, build_time(config))
+        site = Site(config, assets, build_time(config), images)
         feeds = build_feeds(site, articles, taxonomy)
         pages = PageBuilder(site, articles, taxonomy, feeds).all_pages() + feed_pages(feeds)
         pages += sitemap_pages(pages) + [robots_page()]
@@ -168,6 +176,8 @@ def build(options: BuildOptions) -> BuildResult:
         output, problems = render_pages(make_environment(options.root, site), pages)
         report.extend(problems)
         report.raise_if_errors(options.strict)
+    with stage("images"):
+        copies.update(render_variants(options.root, images, CONTENT_DIR))
     with stage("write"):
         staging = stage_output(options.output, output, copies)
         result.files = len(output) + len(copies)

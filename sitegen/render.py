@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from .config import SiteConfig
 from .errors import Diagnostic
+from .images import ImageInfo, picture_attributes
 from .i18n import format_date, format_short_date
 from .models import Article, Page
 from .urls import Route
@@ -28,6 +29,7 @@ class Site:
     config: SiteConfig
     assets: dict[str, str]       # "style.css" -> "assets/style.1a2b3c4d.css"
     build_time: datetime
+    images: dict[str, ImageInfo] = field(default_factory=dict)   # content-relative path -> sizes, variants
 
 
 def make_environment(root: Path, site: Site) -> jinja2.Environment:
@@ -105,7 +107,25 @@ def make_environment(root: Path, site: Site) -> jinja2.Environment:
             data["image"] = [absolute_url(image)]
         return data
 
-    env.globals.update(url=url, absolute_url=absolute_url, asset=asset, asset_path=asset_path, site=config,
+    def picture(path: str, alt: str | None, lazy: bool = True) -> Markup:
+        """<picture> (or <img>) for an image of content/, with its responsive variants."""
+        info = site.images.get(path)
+        if info is None:
+            return Markup('<img src="{}" alt="{}">').format(url(path), alt or "")
+        source, img = picture_attributes(info, config.base_path, alt or "", lazy)
+        tag = Markup("<img{}>").format(_attrs(img))
+        if source is None:
+            return tag
+        return Markup("<picture><source{}>{}</picture>").format(_attrs(source), tag)
+
+    def thumbnail(path: str) -> str:
+        """URL of the smallest rendition of an image (search results show it at 8rem)."""
+        info = site.images.get(path)
+        if info is None or not info.variants:
+            return url(path)
+        return config.base_path + min(info.variants, key=lambda v: (v.width, v.format != "WEBP")).path
+
+    env.globals.update(picture=picture, thumbnail=thumbnail, url=url, absolute_url=absolute_url, asset=asset, asset_path=asset_path, site=config,
                        build_year=site.build_time.year, breadcrumb_list=breadcrumb_list,
                        news_article=news_article)
     env.filters.update(
@@ -121,6 +141,10 @@ def make_environment(root: Path, site: Site) -> jinja2.Environment:
         tag_uri=tag_uri,
     )
     return env
+
+
+def _attrs(attributes: dict) -> Markup:
+    return Markup("").join(Markup(' {}="{}"').format(k, v) for k, v in attributes.items())
 
 
 def to_jsonld(data: object) -> Markup:

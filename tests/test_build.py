@@ -17,8 +17,19 @@ def tree(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+def jpeg(width: int = 800, height: int = 600) -> bytes:
+    """A real JPEG image."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (11, 79, 138)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
 def test_small_site_article_page_shows_every_field(site):
-    site.write("content/2019/12/anh/hoi-nghi.jpg", b"\xff\xd8\xff fake jpeg")
+    site.write("content/2019/12/anh/hoi-nghi.jpg", jpeg(800, 600))
     site.add("2019/12/hoi-nghi.md", title='"Công đoàn Viên chức tỉnh tổ chức Hội nghị"', date='"25/12/2019 19:10"',
              level="cap-tren-co-so", author='["Văn Huỳnh", "Hải Yến"]', unit="Công đoàn Viên chức tỉnh Sóc Trăng",
              topics="Thi đua, Hội nghị", image="anh/hoi-nghi.jpg", image_alt="Quang cảnh",
@@ -37,11 +48,12 @@ def test_small_site_article_page_shows_every_field(site):
                      '<a class="level" href="/cap/cap-tren-co-so/" data-pagefind-filter="level">Cấp trên cơ sở</a>',
                      '<li><a href="/chu-de/thi-dua/" data-pagefind-filter="topic">Thi đua</a></li>',
                      '<li><a href="/chu-de/hoi-nghi/" data-pagefind-filter="topic">Hội nghị</a></li>',
-                     '<img src="/2019/12/anh/hoi-nghi.jpg" alt="Quang cảnh"', "<figcaption>Quang cảnh hội nghị</figcaption>",
+                     '<img src="/2019/12/anh/hoi-nghi.jpg" alt="Quang cảnh" width="800" height="600"', "<figcaption>Quang cảnh hội nghị</figcaption>",
                      '<h2 id="ket-qua-dat-duoc">', '<meta name="description" content="Đoạn đầu tiên của bài.">',
                      '<html lang="vi">'):
         assert expected in html, expected
-    assert (site.output / "2019/12/anh/hoi-nghi.jpg").read_bytes() == b"\xff\xd8\xff fake jpeg"
+    assert (site.output / "2019/12/anh/hoi-nghi.jpg").read_bytes()[:2] == b"\xff\xd8"
+    assert (site.output / "2019/12/anh/hoi-nghi-480.webp").is_file()
 
 
 def test_home_lists_latest_newest_first(site):

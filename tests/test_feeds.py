@@ -184,7 +184,8 @@ def test_article_head_metadata(news):
 
 
 def test_share_image_is_absolute(site):
-    site.write("content/anh/x.jpg", b"\xff\xd8\xff")
+    from .test_build import jpeg
+    site.write("content/anh/x.jpg", jpeg())
     site.add("a.md", body="![Quang cảnh](anh/x.jpg \"Hội nghị\")", date="2019-12-25")
     assert site.build().code == 0
     tags = parse(site.page("2019/12/hoi-nghi-cong-doan/"))

@@ -49,8 +49,9 @@ def test_each_seed_is_a_proper_article(built, path):
         assert junk not in html, junk
     if caption:
         assert f"<figcaption>{caption}</figcaption>" in html
-        src = re.search(r'<figure><img alt="[^"]+" src="/([^"]+)">', html).group(1)
-        assert (built / src).is_file()
+        img = re.search(r"<figure>(?:<picture>.*?)?<img ([^>]+)>", html).group(1)
+        assert re.search(r'alt="Hình minh họa: [^"]+"', img) and 'width="960"' in img and 'height="540"' in img
+        assert (built / re.search(r'src="/([^"]+)"', img).group(1)).is_file()
 
 
 def test_home_lists_all_five_newest_first(built):

@@ -24,7 +24,9 @@ def article_texts() -> dict[str, tuple[str, dict]]:
         post = frontmatter.load(path)
         slug = path.stem
         when = str(post["date"])[:7].replace("-", "/")
-        texts[f"/{when}/{slug}/"] = (fold(post["title"] + " " + post.content), post.metadata)
+        # images' alt text is not indexed (captions are): keep only the caption of ![alt](src "caption")
+        body = re.sub(r'!\[[^\]]*\]\([^ )]+(?: "([^"]*)")?\)', lambda m: m.group(1) or "", post.content)
+        texts[f"/{when}/{slug}/"] = (fold(post["title"] + " " + body), post.metadata)
     return texts
 
 
