@@ -19,6 +19,7 @@ NOT_FOUND = "Không tìm thấy trang"
 PAGE_N = "Trang {n}"
 YEAR_N = "Năm {year}"
 MONTH_N = "Tháng {month}/{year}"
+TABLE_LABEL = "Bảng (kéo ngang để xem hết)"
 FOOTNOTE_BACKLINK = "Quay lại chỗ chú thích %d trong bài"
 
 

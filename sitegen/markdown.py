@@ -13,7 +13,7 @@ from markdown.extensions import Extension
 from markdown.extensions.toc import TocExtension
 from markdown.treeprocessors import Treeprocessor
 
-from .i18n import FOOTNOTE_BACKLINK
+from .i18n import FOOTNOTE_BACKLINK, TABLE_LABEL
 from .images import ImageInfo, picture_attributes
 from .text import collapse, slugify
 from .urls import content_url
@@ -224,7 +224,9 @@ def render_markdown(md: markdown.Markdown, text: str, links: Links) -> str:
         body = sanitise(md.convert(text))
     finally:
         md.links = None  # type: ignore[attr-defined]
-    return body.replace("<table>", '<div class="table-wrap"><table>').replace("</table>", "</table></div>")
+    # A region that scrolls must be reachable by keyboard (WCAG 2.1.1): focusable and named.
+    wrap = f'<div class="table-wrap" tabindex="0" role="region" aria-label="{TABLE_LABEL}"><table>'
+    return body.replace("<table>", wrap).replace("</table>", "</table></div>")
 
 
 def derive_summary(body_html: str, limit: int = SUMMARY_MAX) -> str:

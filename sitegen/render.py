@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import jinja2
 from markupsafe import Markup
@@ -137,6 +137,7 @@ def make_environment(root: Path, site: Site) -> jinja2.Environment:
         level_name=lambda key: config.level(key).name,
         safe_html=Markup,
         rfc3339=lambda m: m.value.isoformat(),
+        query_value=lambda text: quote(text, safe=""),
         jsonld=to_jsonld,
         tag_uri=tag_uri,
     )

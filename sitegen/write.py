@@ -9,6 +9,8 @@ from pathlib import Path
 from .errors import Diagnostic
 
 ASSETS_DIR = "assets"
+# Browsers ask for these at the site's root by fixed names, so they are published there too.
+ROOT_FILES = ("favicon.ico",)
 
 
 def fingerprint_assets(root: Path) -> tuple[dict[str, str], dict[str, Path]]:
@@ -29,6 +31,8 @@ def fingerprint_assets(root: Path) -> tuple[dict[str, str], dict[str, Path]]:
         hashed = f"{stem}.{digest}.{ext}" if dot and stem else f"{rel}.{digest}"
         names[rel] = f"{ASSETS_DIR}/{hashed}"
         sources[f"{ASSETS_DIR}/{hashed}"] = path
+        if rel in ROOT_FILES:
+            sources[rel] = path
     return names, sources
 
 

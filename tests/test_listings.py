@@ -14,7 +14,7 @@ from sitegen.urls import route
 
 def titles(html: str) -> list[str]:
     """Titles of the article cards on a listing page, in order."""
-    return re.findall(r'<h3 class="card-title"><a href="[^"]+">([^<]+)</a></h3>', html)
+    return re.findall(r'<h[23] class="card-title"><a href="[^"]+">([^<]+)</a></h[23]>', html)
 
 
 def main_of(html: str) -> str:

@@ -15,7 +15,7 @@ def render(md, text, links=None):
 
 def test_tables_wrapped_for_phones(md):
     html = render(md, "| Chỉ tiêu | Kết quả |\n|---|--:|\n| CĐCS | 53 |\n")
-    assert '<div class="table-wrap"><table>' in html
+    assert '<div class="table-wrap" tabindex="0" role="region" aria-label="Bảng (kéo ngang để xem hết)"><table>' in html
     assert '<td style="text-align:right">53</td>' in html
 
 

@@ -1,0 +1,129 @@
+"""The reader theme: page weight, one render-blocking request, share links, headings, landmarks."""
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from sitegen.cli import main
+
+from .conftest import REPO
+
+BUDGET = 50 * 1024     # an article's HTML + CSS + JS, images and search excluded
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("theme") / "output"
+    assert main(["--root", str(REPO), "--output", str(out), "-q"]) == 0
+    return out
+
+
+class Page(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.in_head = False
+        self.stylesheets: list[str] = []
+        self.blocking_scripts: list[str] = []
+        self.scripts: list[str] = []
+        self.headings: list[int] = []
+        self.landmarks: list[str] = []
+        self.links: list[dict] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "head":
+            self.in_head = True
+        if tag == "link" and a.get("rel") == "stylesheet":
+            self.stylesheets.append(a["href"])
+        if tag == "script" and a.get("src"):
+            self.scripts.append(a["src"])
+            if self.in_head and "defer" not in a and "async" not in a and a.get("type") != "module":
+                self.blocking_scripts.append(a["src"])
+        if re.fullmatch(r"h[1-6]", tag):
+            self.headings.append(int(tag[1]))
+        if tag in ("header", "nav", "main", "footer"):
+            self.landmarks.append(tag)
+        if tag == "a":
+            self.links.append(a)
+
+    def handle_endtag(self, tag):
+        if tag == "head":
+            self.in_head = False
+
+
+def parsed(path: Path) -> Page:
+    page = Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    return page
+
+
+def weight(out: Path, html: Path) -> int:
+    page = parsed(html)
+    files = [html] + [out / u.lstrip("/") for u in page.stylesheets + page.scripts]
+    return sum(f.stat().st_size for f in files)
+
+
+def article_pages(out: Path) -> list[Path]:
+    return sorted(p for p in out.glob("[0-9][0-9][0-9][0-9]/[0-9][0-9]/*/index.html"))
+
+
+def test_article_pages_within_budget(built):
+    pages = article_pages(built)
+    assert len(pages) == 5
+    for html in pages:
+        assert weight(built, html) <= BUDGET, (html, weight(built, html))
+
+
+def test_one_render_blocking_request(built):
+    for html in [built / "index.html", built / "tim-kiem/index.html", *article_pages(built)]:
+        page = parsed(html)
+        assert len(page.stylesheets) == 1 and page.blocking_scripts == [], html
+
+
+def test_no_request_leaves_the_site(built):
+    for html in built.rglob("*.html"):
+        text = html.read_text(encoding="utf-8")
+        for url in re.findall(r'(?:src|href)="(https?://[^"]+)"', text):
+            # only plain outbound links (share buttons, canonical, feeds are not fetched by a page load)
+            assert 'rel="stylesheet"' not in text.split(url)[0][-200:], url
+        assert not re.search(r'<script[^>]+src="https?://', text), html
+        assert "@import" not in text and "fonts.googleapis" not in text
+
+
+def test_share_links_are_plain_links(built):
+    html = article_pages(built)[0]
+    page = parsed(html)
+    shares = [a["href"] for a in page.links if "share" in a.get("class", "")]
+    canonical = re.search(r'<link rel="canonical" href="([^"]+)"', html.read_text()).group(1)
+    from urllib.parse import quote
+    assert shares == [f"https://www.facebook.com/sharer/sharer.php?u={quote(canonical, safe='')}",
+                      f"https://sp.zalo.me/share?url={quote(canonical, safe='')}"]
+
+
+@pytest.mark.parametrize("path", ["index.html", "chu-de/index.html", "chu-de/thi-dua/index.html", "cap/index.html",
+                                  "luu-tru/index.html", "tim-kiem/index.html", "404.html"])
+def test_landmarks_and_heading_order(built, path):
+    page = parsed(built / path)
+    assert page.landmarks[:1] == ["header"] and "main" in page.landmarks and page.landmarks[-1] == "footer"
+    assert page.headings[0] == 1 and page.headings.count(1) == 1
+    for before, after in zip(page.headings, page.headings[1:]):
+        assert after <= before + 1, (path, page.headings)      # never skip a level going down
+
+
+def test_articles_heading_order(built):
+    for html in article_pages(built):
+        headings = parsed(html).headings
+        assert headings[0] == 1 and all(b <= a + 1 for a, b in zip(headings, headings[1:])), (html, headings)
+
+
+def test_skip_link_and_language(built):
+    html = (built / "index.html").read_text()
+    assert '<html lang="vi">' in html
+    assert '<a class="skip-link" href="#noi-dung">' in html and '<main id="noi-dung"' in html
+
+
+def test_favicon_at_root(built):
+    assert (built / "favicon.ico").read_bytes()[:4] == b"\x00\x00\x01\x00"
