@@ -1,4 +1,4 @@
-"""Command line: argument parsing, exit codes (0 ok, 1 content/config errors, 2 usage), summary."""
+"""Command line: build | serve | new | check. Exit codes: 0 ok, 1 content/config errors, 2 wrong usage."""
 from __future__ import annotations
 
 import argparse
@@ -8,75 +8,138 @@ import traceback
 from pathlib import Path
 
 from .errors import BuildError, Diagnostic
-from .pipeline import BuildOptions, build
+from .i18n import format_date
+from .pipeline import BuildOptions, BuildResult, build
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+COMMANDS = ("build", "serve", "new", "check")
+EPILOG = ("Exit status: 0 success, 1 content or configuration errors (listed as path: field: message), "
+          "2 wrong usage.")
 
 
-def parser() -> argparse.ArgumentParser:
-    """The argument parser; `--help` lists every option."""
-    p = argparse.ArgumentParser(
-        prog="build.py",
-        description="Build the union news portal: content/ + templates/ + site.yaml -> output/.",
-        epilog="Exit status: 0 built, 1 content or configuration errors (listed as path: field: message), "
-               "2 wrong usage.",
-    )
+def _common(p: argparse.ArgumentParser, output: bool = True) -> None:
     p.add_argument("--root", type=Path, default=Path("."), help="the site folder (default: current folder)")
-    p.add_argument("--output", "-o", type=Path, default=None, help="where to write the site (default: ROOT/output)")
-    p.add_argument("--base-url", metavar="URL", default=None,
-                   help="publish at this URL instead of site.yaml's base_url, e.g. https://example.org/portal/")
+    if output:
+        p.add_argument("--output", "-o", type=Path, default=None, help="where to write the site (default: ROOT/output)")
+        p.add_argument("--base-url", metavar="URL", default=None,
+                       help="publish at this URL instead of site.yaml's base_url, e.g. https://example.org/portal/")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors (for CI)")
     p.add_argument("--drafts", action="store_true", help="include articles marked draft: true")
-    p.add_argument("--no-search", dest="search", action="store_false",
-                   help="skip the Pagefind search index (quicker builds while writing)")
+    p.add_argument("--future", action="store_true", help="include articles dated later than now")
     loud = p.add_mutually_exclusive_group()
     loud.add_argument("-q", "--quiet", action="store_true", help="print errors only")
     loud.add_argument("-v", "--verbose", action="store_true", help="print every stage and its time")
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser; `python build.py COMMAND --help` lists each command's options."""
+    p = argparse.ArgumentParser(
+        prog="build.py", epilog=EPILOG,
+        description="The union news portal: content/ + templates/ + site.yaml -> output/. "
+                    "Without a command, `build` is run.")
+    commands = p.add_subparsers(dest="command", metavar="COMMAND")
+    b = commands.add_parser("build", help="build the site into output/ (the default)", epilog=EPILOG)
+    _common(b)
+    b.add_argument("--no-search", dest="search", action="store_false",
+                   help="skip the Pagefind search index (quicker builds while writing)")
+    s = commands.add_parser("serve", help="preview on http://127.0.0.1:8000, rebuilding and reloading on every change",
+                            epilog=EPILOG)
+    _common(s)
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    s.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    s.add_argument("--no-search", dest="search", action="store_false", help="skip the search index in the preview")
+    n = commands.add_parser("new", help='create content/YYYY/MM/<slug>.md: new "Tiêu đề" --level tinh', epilog=EPILOG)
+    n.add_argument("title", help="the article's title (in quotes)")
+    n.add_argument("--level", required=True, help="the union level: a key of levels in site.yaml")
+    n.add_argument("--topics", default="", help='comma-separated topics, e.g. "Thi đua, Nữ công"')
+    n.add_argument("--author", default="", help="the author's name")
+    n.add_argument("--unit", default="", help="the union body speaking")
+    n.add_argument("--root", type=Path, default=Path("."), help="the site folder (default: current folder)")
+    c = commands.add_parser("check", help="check everything without writing anything (for CI and pre-commit)",
+                            epilog=EPILOG)
+    _common(c, output=False)
     return p
 
 
-def _print(items: list[Diagnostic], label: str) -> None:
+def _print(items: list[Diagnostic], label: str = "") -> None:
     for item in items:
         print(f"{label}{item}", file=sys.stderr)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
-    args = parser().parse_args(argv)
+def options_from(args: argparse.Namespace, output: Path | None = None) -> BuildOptions:
+    """BuildOptions from parsed arguments."""
     root = args.root.resolve()
-    output = (args.output if args.output is not None else root / "output").resolve()
-    options = BuildOptions(root=root, output=output, strict=args.strict, drafts=args.drafts,
-                           search=args.search, base_url=args.base_url)
+    if output is None:
+        output = (args.output if getattr(args, "output", None) is not None else root / "output").resolve()
+    return BuildOptions(root=root, output=output, strict=args.strict, drafts=args.drafts, future=args.future,
+                        search=getattr(args, "search", True), base_url=getattr(args, "base_url", None))
+
+
+def run_build(options: BuildOptions, quiet: bool, verbose: bool, write: bool = True) -> tuple[int, BuildResult | None]:
+    """Build (or only check), print the outcome; never let a traceback reach an editor."""
     started = time.perf_counter()
     try:
-        result = build(options)
+        result = build(options, write=write)
     except BuildError as err:
         errors = [d for d in err.diagnostics if d.severity == "error" or options.strict]
-        _print(err.diagnostics, "")
-        if not args.quiet:
-            print(f"build failed: {len(errors)} error(s); {output} was left as it was", file=sys.stderr)
-        return EXIT_ERRORS
+        _print(err.diagnostics)
+        if not quiet:
+            where = f"{options.output} was left as it was" if write else "nothing was written"
+            print(f"{'build' if write else 'check'} failed: {len(errors)} error(s); {where}", file=sys.stderr)
+        return EXIT_ERRORS, None
     except KeyboardInterrupt:
-        print("build interrupted; output was left as it was", file=sys.stderr)
-        return 130
+        print("interrupted; output was left as it was", file=sys.stderr)
+        return 130, None
     except OSError as err:
-        print(f"{err.filename or output}: file: {err.strerror}; output was left as it was", file=sys.stderr)
-        return EXIT_ERRORS
+        print(f"{err.filename or options.output}: file: {err.strerror}; output was left as it was", file=sys.stderr)
+        return EXIT_ERRORS, None
     except Exception as err:  # noqa: BLE001 - a bug must still not show editors a traceback
-        if args.verbose:
+        if verbose:
             traceback.print_exc()
         print(f"build.py: internal error: {type(err).__name__}: {err}; output was left as it was "
               "(run with -v for details and report it)", file=sys.stderr)
-        return EXIT_ERRORS
-    if not args.quiet:
+        return EXIT_ERRORS, None
+    if not quiet:
         _print(result.warnings, "warning: ")
-        total = time.perf_counter() - started
-        if args.verbose:
-            for name, secs in result.timings:
-                print(f"  {name:<10} {secs * 1000:8.1f} ms")
-        stages = ", ".join(f"{name} {secs:.2f}s" for name, secs in result.timings)
-        search = (f"; search index {result.index.pages} pages, {result.index.bytes / 1024:.0f} KiB"
-                  if result.index else "; search index skipped (--no-search)")
-        print(f"built {result.articles} articles, {result.pages} pages, {result.files} files "
-              f"into {output} in {total:.2f}s ({stages}){search}; {len(result.warnings)} warning(s)")
-    return EXIT_OK
+        _summary(result, options, time.perf_counter() - started, verbose, write)
+    return EXIT_OK, result
+
+
+def _summary(result: BuildResult, options: BuildOptions, total: float, verbose: bool, write: bool) -> None:
+    if verbose:
+        for name, secs in result.timings:
+            print(f"  {name:<10} {secs * 1000:8.1f} ms")
+    held = []
+    if result.held_drafts:
+        held.append(f"{result.held_drafts} draft(s)")
+    if result.held_future:
+        when = format_date(result.next_scheduled) if result.next_scheduled else ""
+        held.append(f"{result.held_future} scheduled (next: {when})")
+    if result.archived:
+        held.append(f"{result.archived} expired (archived)")
+    held_text = f"; held back: {', '.join(held)}" if held else ""
+    if not write:
+        print(f"checked {result.articles} articles, {result.pages} pages: no errors{held_text}; "
+              f"{len(result.warnings)} warning(s)")
+        return
+    stages = ", ".join(f"{name} {secs:.2f}s" for name, secs in result.timings)
+    search = (f"; search index {result.index.pages} pages, {result.index.bytes / 1024:.0f} KiB"
+              if result.index else "; search index skipped")
+    print(f"built {result.articles} articles, {result.pages} pages, {result.files} files "
+          f"into {options.output} in {total:.2f}s ({stages}){search}{held_text}; {len(result.warnings)} warning(s)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
+        argv.insert(0, "build")      # `python build.py --strict` means `python build.py build --strict`
+    args = parser().parse_args(argv)
+    if args.command == "new":
+        from .new import create_article
+        return create_article(args)
+    if args.command == "serve":
+        from .serve import serve
+        return serve(args)
+    code, _ = run_build(options_from(args), args.quiet, args.verbose, write=args.command != "check")
+    return code

@@ -34,6 +34,7 @@ class FrontMatter:
     slug: str = ""
     draft: bool = False
     updated: Moment | None = None
+    expires: Moment | None = None
 
 
 class FrontMatterError(ValueError):
@@ -152,7 +153,8 @@ FIELDS: dict[str, Callable[[Any], Any]] = {
     "draft": parse_bool,
 }
 REQUIRED = ("title", "date", "level")
-KNOWN = set(FIELDS) | {"date", "updated"}
+DATE_FIELDS = ("date", "updated", "expires")
+KNOWN = set(FIELDS) | set(DATE_FIELDS)
 
 
 def parse_front_matter(data: dict, path: str, levels: tuple[str, ...], tz: ZoneInfo,
@@ -173,7 +175,7 @@ def parse_front_matter(data: dict, path: str, levels: tuple[str, ...], tz: ZoneI
         if raw is None:
             continue
         try:
-            if key_text in ("date", "updated"):
+            if key_text in DATE_FIELDS:
                 values[key_text] = parse_moment(raw, tz)
             else:
                 values[key_text] = FIELDS[key_text](raw)
@@ -192,4 +194,6 @@ def parse_front_matter(data: dict, path: str, levels: tuple[str, ...], tz: ZoneI
     if fm.updated and fm.updated.value < fm.date.value:
         problems.append(Diagnostic(path, "updated", f"is before date ({fm.updated.iso()} < {fm.date.iso()})",
                                    severity="warning"))
+    if fm.expires and fm.expires.value <= fm.date.value:
+        problems.append(Diagnostic(path, "expires", f"is not after date ({fm.expires.iso()} <= {fm.date.iso()})"))
     return fm, problems

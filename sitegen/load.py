@@ -111,7 +111,7 @@ def read_article(root: Path, rel: str, config: SiteConfig, files: set[str]) -> t
         source=shown, route=article_route(config.permalink, slug, local.year, local.month, local.day),
         slug=slug, title=fm.title, date=fm.date, level=fm.level, authors=fm.authors, unit=fm.unit,
         topics=fm.topics, summary=fm.summary, image=image, draft=fm.draft, updated=fm.updated,
-        body=clean(body), body_line=body_line,
+        body=clean(body), body_line=body_line, expires=fm.expires,
     )
     return article, problems
 

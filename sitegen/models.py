@@ -37,6 +37,8 @@ class Article:
     body: str = ""         # Markdown source, then replaced by sanitised HTML
     body_line: int = 1     # line of the file where the body starts, for messages
     first_image: str = ""  # URL of the first image in the body (for sharing), once rendered
+    expires: Moment | None = None   # after this, out of listings, feeds, search and the sitemap
+    archived: bool = False          # expired as of this build: the page stays, marked as archived
 
     def share_image(self, base_path: str) -> str:
         """Site-relative path (or https URL) of the image shown when the article is shared:

@@ -52,8 +52,10 @@ def _nav(site: Site, taxonomy: Taxonomy) -> list[NavItem]:
 class PageBuilder:
     """Makes the Page list. Contexts are built here, key by key, for each page kind."""
 
-    def __init__(self, site: Site, articles: list[Article], taxonomy: Taxonomy, feeds: list[Feed]):
+    def __init__(self, site: Site, articles: list[Article], taxonomy: Taxonomy, feeds: list[Feed],
+                 archived: Sequence[Article] = ()):
         self.site, self.articles, self.taxonomy = site, articles, taxonomy
+        self.archived = archived
         self.nav = _nav(site, taxonomy)
         self.home_crumb = Crumb(i18n.HOME, route(""))
         self.site_feed = feeds[0]
@@ -162,7 +164,22 @@ class PageBuilder:
                 older=articles[i + 1] if i + 1 < len(articles) else None,
                 related=[articles[j] for j in related[i]])
             pages.append(Page(article.route, "article.html", context, article.source, article.modified))
+        for article in self.archived:
+            pages.append(self.archived_page(article))
         return pages
+
+    def archived_page(self, article: Article) -> Page:
+        """An expired article: its page stays (links keep working) but it is in no list, feed or index."""
+        group = self.taxonomy.level_group(article.level)
+        crumbs = [Crumb(i18n.LEVELS, route(LEVELS_ROOT)), Crumb(group.level.name, group.route), Crumb(article.title)]
+        context = self.context(
+            article.title, article.summary, "article", crumbs, article.route,
+            image=article.share_image(self.site.config.base_path), article=article, level=group,
+            topics=[t for t in (self.taxonomy.topic_of.get(topic_key(n)) for n in article.topics) if t],
+            authors=[t for t in (self.taxonomy.author_of.get(name_key(n)) for n in article.authors) if t],
+            unit=self.taxonomy.unit_of.get(name_key(article.unit)) if article.unit else None,
+            newer=None, older=None, related=[])
+        return Page(article.route, "article.html", context, article.source, None)
 
     def search_page(self) -> Page:
         """/tim-kiem/: the search page; ?q=… opens it with the query run."""

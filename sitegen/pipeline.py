@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .config import SiteConfig, load_config, parse_base_url
-from .dates import from_epoch
+from .dates import Moment, from_epoch
 from .errors import BuildError, Diagnostic, Report
 from .load import CONTENT_DIR, discover, find_collisions, read_article
 from .images import ImageInfo, inspect_images, render_variants
@@ -16,6 +16,7 @@ from .markdown import Links, derive_summary, first_image, make_markdown, render_
 from .models import Article, Page
 from .feeds import build_feeds, feed_pages, robots_page, sitemap_pages
 from .pages import PageBuilder
+from .publish import schedule
 from .render import Site, make_environment, render_pages
 from .search import IndexReport, article_glob, build_index
 from .taxonomy import build_taxonomy, check_menu_topics
@@ -30,6 +31,7 @@ class BuildOptions:
     output: Path
     strict: bool = False
     drafts: bool = False
+    future: bool = False          # --future: articles dated later than now are published too (preview)
     search: bool = True
     base_url: str | None = None   # --base-url: overrides site.yaml, e.g. for a GitHub Pages sub-path
 
@@ -42,6 +44,10 @@ class BuildResult:
     pages: int = 0
     files: int = 0
     index: IndexReport | None = None
+    held_drafts: int = 0
+    held_future: int = 0
+    archived: int = 0
+    next_scheduled: Moment | None = None
     warnings: list[Diagnostic] = field(default_factory=list)
     timings: list[tuple[str, float]] = field(default_factory=list)
 
@@ -93,9 +99,8 @@ def load_site(options: BuildOptions, report: Report) -> tuple[SiteConfig, list[A
     for rel in article_files:
         article, found = read_article(options.root, rel, config, files)
         report.extend(found)
-        if article is not None and (options.drafts or not article.draft):
+        if article is not None:
             articles.append(article)
-    report.extend(find_collisions(articles))
     return config, sorted(articles, key=lambda a: a.sort_key), other_files
 
 
@@ -146,19 +151,26 @@ def _shown(source: Path) -> str:
     return str(source)
 
 
-def build(options: BuildOptions) -> BuildResult:
-    """Run every stage; write output/ only when all of them succeeded."""
+def build(options: BuildOptions, write: bool = True) -> BuildResult:
+    """Run every stage; write output/ only when all of them succeeded (never, with write=False)."""
     result = BuildResult()
     stage = _Stages(result)
     report = Report()
     with stage("load"):
-        config, articles, files = load_site(options, report)
-        report.extend(check_output_dir(options.root, options.output))
+        config, everything, files = load_site(options, report)
+        if write:
+            report.extend(check_output_dir(options.root, options.output))
+        now = build_time(config)
+        plan = schedule(everything, now, options.drafts, options.future)
+        report.extend(find_collisions(plan.listed + plan.archived))
+        result.held_drafts, result.held_future = plan.drafts, plan.future
+        result.archived, result.next_scheduled = len(plan.archived), plan.next_time
     with stage("images"):
         images, problems = inspect_images(options.root, files, CONTENT_DIR)
         report.extend(problems)
     with stage("markdown"):
-        articles = render_bodies(config, articles, files, images, report)
+        articles = render_bodies(config, plan.listed, files, images, report)
+        archived = render_bodies(config, plan.archived, files, images, report)
         report.raise_if_errors(options.strict)
     with stage("group"):
         taxonomy = build_taxonomy(config, articles, report)
@@ -166,9 +178,9 @@ def build(options: BuildOptions) -> BuildResult:
         assets, copies = fingerprint_assets(options.root)
         for rel in files:
             copies[rel] = options.root / CONTENT_DIR / rel
-        site = Site(config, assets, build_time(config), images)
+        site = Site(config, assets, now, images)
         feeds = build_feeds(site, articles, taxonomy)
-        pages = PageBuilder(site, articles, taxonomy, feeds).all_pages() + feed_pages(feeds)
+        pages = PageBuilder(site, articles, taxonomy, feeds, archived).all_pages() + feed_pages(feeds)
         pages += sitemap_pages(pages) + [robots_page()]
         report.extend(find_path_collisions(pages, copies))
         report.raise_if_errors(options.strict)
@@ -176,6 +188,10 @@ def build(options: BuildOptions) -> BuildResult:
         output, problems = render_pages(make_environment(options.root, site), pages)
         report.extend(problems)
         report.raise_if_errors(options.strict)
+    result.articles, result.pages = len(articles), len(pages)
+    result.warnings = report.warnings
+    if not write:
+        return result
     with stage("images"):
         copies.update(render_variants(options.root, images, CONTENT_DIR))
     with stage("write"):
@@ -189,6 +205,4 @@ def build(options: BuildOptions) -> BuildResult:
                 discard(staging)
                 raise
     swap_output(staging, options.output)
-    result.articles, result.pages = len(articles), len(pages)
-    result.warnings = report.warnings
     return result

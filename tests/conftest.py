@@ -46,7 +46,7 @@ class Result:
     @property
     def lines(self) -> list[str]:
         """stderr lines that are diagnostics (path: field: message)."""
-        return [line for line in self.err.splitlines() if not line.startswith("build failed")]
+        return [line for line in self.err.splitlines() if not line.startswith(("build failed", "check failed"))]
 
 
 class SiteMaker:
@@ -74,8 +74,12 @@ class SiteMaker:
         return self.write(f"content/{rel}", article(**kwargs))
 
     def build(self, *args: str) -> Result:
+        return self.build_cmd("build", *args)
+
+    def build_cmd(self, command: str, *args: str) -> Result:
+        """Run `build.py COMMAND --root SITE ARGS…` in-process."""
         self.capsys.readouterr()
-        code = main(["--root", str(self.root), *args])
+        code = main([command, "--root", str(self.root), *args])
         captured = self.capsys.readouterr()
         return Result(code, captured.out, captured.err)
 

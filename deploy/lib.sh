@@ -1,0 +1,316 @@
+# shellcheck shell=bash
+# deploy/lib.sh: the functions deploy/post-receive and deploy/rebuild.sh share.
+#
+# It is sourced, never run. Callers set `set -euo pipefail` first. The functions read
+# the PORTAL_* settings (see deploy/portal.env and deploy/README.md):
+#
+#   PORTAL_CONFIG      file of PORTAL_NAME=value lines       /etc/portal/portal.env (optional)
+#   PORTAL_ROOT        where releases/ and current live       /srv/portal
+#   PORTAL_BRANCH      the branch that is published           main
+#   PORTAL_PYTHON      python with the pinned requirements    $PORTAL_ROOT/venv/bin/python
+#   PORTAL_KEEP        how many releases to keep              5
+#   PORTAL_BASE_URL    passed to build.py as --base-url       (site.yaml's base_url)
+#   PORTAL_BUILD_ARGS  more build.py options, split on spaces (none), e.g. "--no-search"
+#   PORTAL_DEPLOY_DIR  where the hook finds this file          (see post-receive)
+#
+# Layout under PORTAL_ROOT:
+#
+#   releases/20250102T030405Z-1a2b3c4/   one build: REVISION (the commit), src/ (its files,
+#                                        plus build.py's .cache/), site/ (the built site),
+#                                        build.log (what build.py said)
+#   current -> releases/<newest good>/site   what nginx serves; replaced atomically
+#   .deploy.lock                         held while a build runs (flock)
+#   last-failure.log                     the output of the last failed build
+#
+# Release names start with a UTC time stamp, so sorting them by name sorts them by age.
+#
+# Contract with deploy/post-receive, which may be an older copy than this file: the hook
+# sources this file and calls `portal_deploy_commit GIT_DIR SHA`. Keep that name and
+# those arguments.
+
+PORTAL_HEADER_FAILED="*** Xây dựng thất bại / build failed: the site was NOT updated ***"
+PORTAL_PENDING=""   # a release being built; removed if we stop before it goes live
+
+portal_say() { printf '%s\n' "$*"; }
+portal_err() { printf '%s\n' "$*" >&2; }
+portal_die() {
+  portal_err "portal: $*"
+  exit 1
+}
+
+# Read PORTAL_NAME=value lines from a file; a setting already in the environment wins.
+# Values are taken as written (no $VAR expansion); one pair of surrounding quotes is
+# removed. The same format works as a systemd EnvironmentFile.
+# Keep this function identical to the copy in deploy/post-receive (tests/test_deploy.py checks).
+portal_read_config() {
+  local file=$1 line key value n=0
+  [ -e "$file" ] || return 0
+  if [ ! -r "$file" ]; then
+    printf 'portal: %s: cannot read the settings file\n' "$file" >&2
+    return 1
+  fi
+  while IFS= read -r line || [ -n "$line" ]; do
+    n=$((n + 1))
+    line=${line%$'\r'}
+    [[ $line =~ ^[[:space:]]*(#.*)?$ ]] && continue
+    if [[ ! $line =~ ^[[:space:]]*(export[[:space:]]+)?([A-Za-z_][A-Za-z0-9_]*)[[:space:]]*=(.*)$ ]]; then
+      printf 'portal: %s:%d: expected NAME=value, got: %s\n' "$file" "$n" "$line" >&2
+      return 1
+    fi
+    key=${BASH_REMATCH[2]}
+    value=${BASH_REMATCH[3]}
+    value=${value#"${value%%[![:space:]]*}"}
+    value=${value%"${value##*[![:space:]]}"}
+    if [[ $value =~ ^\"(.*)\"$ || $value =~ ^\'(.*)\'$ ]]; then
+      value=${BASH_REMATCH[1]}
+    fi
+    case $key in
+      PORTAL_ROOT | PORTAL_BRANCH | PORTAL_PYTHON | PORTAL_KEEP | PORTAL_BASE_URL | PORTAL_BUILD_ARGS | PORTAL_DEPLOY_DIR) ;;
+      *)
+        printf 'portal: %s:%d: unknown setting %s (ignored)\n' "$file" "$n" "$key" >&2
+        continue
+        ;;
+    esac
+    if [ -z "${!key+set}" ]; then
+      export "$key=$value"
+    fi
+  done <"$file"
+}
+
+# Load the settings file, apply defaults and check the values.
+portal_settings() {
+  PORTAL_CONFIG=${PORTAL_CONFIG:-/etc/portal/portal.env}
+  # The hook has read it already (it needs PORTAL_BRANCH before it can load this file).
+  if [ "${PORTAL_CONFIG_READ:-}" != "$PORTAL_CONFIG" ]; then
+    portal_read_config "$PORTAL_CONFIG" || exit 1
+    PORTAL_CONFIG_READ=$PORTAL_CONFIG
+  fi
+  PORTAL_ROOT=${PORTAL_ROOT:-/srv/portal}
+  PORTAL_BRANCH=${PORTAL_BRANCH:-main}
+  PORTAL_BRANCH=${PORTAL_BRANCH#refs/heads/}
+  PORTAL_PYTHON=${PORTAL_PYTHON:-$PORTAL_ROOT/venv/bin/python}
+  PORTAL_KEEP=${PORTAL_KEEP:-5}
+  PORTAL_BASE_URL=${PORTAL_BASE_URL:-}
+  PORTAL_BUILD_ARGS=${PORTAL_BUILD_ARGS:-}
+  case $PORTAL_ROOT in
+    /*) ;;
+    *) portal_die "PORTAL_ROOT must be an absolute path, got \"$PORTAL_ROOT\"" ;;
+  esac
+  [ "$PORTAL_ROOT" = / ] || PORTAL_ROOT=${PORTAL_ROOT%/}
+  [[ $PORTAL_KEEP =~ ^[1-9][0-9]*$ ]] || portal_die "PORTAL_KEEP must be a whole number of 1 or more, got \"$PORTAL_KEEP\""
+  command -v "$PORTAL_PYTHON" >/dev/null 2>&1 ||
+    portal_die "PORTAL_PYTHON: $PORTAL_PYTHON is not an executable; create the venv (deploy/README.md, step 3) or set PORTAL_PYTHON"
+}
+
+portal_cleanup() {
+  if [ -n "$PORTAL_PENDING" ] && [ -d "$PORTAL_PENDING" ]; then
+    rm -rf -- "$PORTAL_PENDING"
+  fi
+  PORTAL_PENDING=""
+}
+
+# Settings, clean-up on exit, and the lock: two builds never run at once.
+portal_begin() {
+  umask 022 # nginx (www-data) must be able to read what we write
+  portal_settings
+  trap portal_cleanup EXIT
+  trap 'exit 129' HUP
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  mkdir -p -- "$PORTAL_ROOT/releases"
+  exec 9>>"$PORTAL_ROOT/.deploy.lock"
+  if ! flock -n 9; then
+    portal_say "Đang chờ lần xây dựng khác kết thúc / another build is running; waiting for it..."
+    flock -w 1800 9 || portal_die "gave up after 30 minutes waiting for $PORTAL_ROOT/.deploy.lock"
+  fi
+}
+
+# Release names, oldest first.
+portal_releases() {
+  local dir name
+  for dir in "$PORTAL_ROOT"/releases/*/; do
+    [ -d "$dir" ] || continue
+    name=${dir%/}
+    name=${name##*/}
+    if [[ $name =~ ^[0-9]{8}T[0-9]{6}Z- ]]; then
+      printf '%s\n' "$name"
+    fi
+  done | LC_ALL=C sort
+}
+
+# The release folder `current` points into; fails when there is none.
+portal_current_release() {
+  local site
+  [ -L "$PORTAL_ROOT/current" ] || return 1
+  site=$(readlink -f -- "$PORTAL_ROOT/current") || return 1
+  [ -d "$site" ] || return 1
+  printf '%s\n' "${site%/*}"
+}
+
+# Make an empty release folder for commit $1; sets PORTAL_RELEASE.
+portal_new_release() {
+  local sha=$1 stamp newest
+  while :; do
+    stamp=$(date -u +%Y%m%dT%H%M%SZ)
+    newest=$(portal_releases | tail -n 1)
+    # Names must stay unique and in time order: never two in the same second.
+    [ "${newest%%-*}" = "$stamp" ] || break
+    sleep 1
+  done
+  PORTAL_RELEASE=$PORTAL_ROOT/releases/$stamp-${sha:0:7}
+  PORTAL_PENDING=$PORTAL_RELEASE
+  mkdir -- "$PORTAL_RELEASE" "$PORTAL_RELEASE/src"
+  printf '%s\n' "$sha" >"$PORTAL_RELEASE/REVISION"
+}
+
+# Start src/.cache of a new release ($2) from the live release's src/ ($1): build.py keeps
+# work there that does not depend on the commit (image variants, named by a hash of the image).
+# Hard links, so it costs no space and no time; build.py replaces cache files (write, then
+# rename), never rewrites them, so the live release's copies cannot change.
+portal_seed_cache() {
+  local from=$1/.cache to=$2/.cache
+  if [ -d "$from" ] && [ ! -e "$to" ]; then
+    cp -al -- "$from" "$to" 2>/dev/null || rm -rf -- "$to"
+  fi
+  return 0
+}
+
+# Print the failure header, the build's own error lines, and what it means ($2).
+portal_report_failure() {
+  local log=$1 meaning=$2
+  {
+    portal_say "$PORTAL_HEADER_FAILED"
+    if [ -s "$log" ]; then
+      cat -- "$log"
+    fi
+    portal_say "$meaning"
+  } >&2
+  if [ -f "$log" ]; then
+    cp -- "$log" "$PORTAL_ROOT/last-failure.log" 2>/dev/null || true
+  fi
+}
+
+# Build release $1 (its src/ must be filled): src/build.py --root src --output site --strict.
+portal_build() {
+  local release=$1 args extra
+  args=(--root src --output "$release/site" --strict)
+  if [ -n "$PORTAL_BASE_URL" ]; then
+    args+=(--base-url "$PORTAL_BASE_URL")
+  fi
+  read -r -a extra <<<"$PORTAL_BUILD_ARGS"
+  [ -f "$release/src/build.py" ] || {
+    portal_say "src/build.py: file: not found in this commit" >"$release/build.log"
+    return 1
+  }
+  # No .pyc files in src/ (it stays the commit, plus build.py's .cache/); no git variables
+  # of the hook; fd 9 (the lock) is not passed on.
+  (
+    cd -- "$release" &&
+      exec env -u GIT_DIR -u GIT_WORK_TREE -u GIT_INDEX_FILE PYTHONDONTWRITEBYTECODE=1 \
+        "$PORTAL_PYTHON" src/build.py "${args[@]}" "${extra[@]}"
+  ) >"$release/build.log" 2>&1 9>&-
+}
+
+# Point `current` at release $1, atomically: a new link renamed over the old one.
+portal_activate() {
+  local name=${1##*/} tmp="$PORTAL_ROOT/.current.tmp.$$"
+  ln -sfn -- "releases/$name/site" "$tmp"
+  mv -T -f -- "$tmp" "$PORTAL_ROOT/current"
+  PORTAL_PENDING=""
+}
+
+# Delete all but the newest PORTAL_KEEP releases, never the one `current` points to.
+portal_prune() {
+  local live="" name count=0
+  if live=$(portal_current_release); then
+    live=${live##*/}
+  fi
+  while IFS= read -r name; do
+    count=$((count + 1))
+    if [ "$count" -le "$PORTAL_KEEP" ] || [ "$name" = "$live" ]; then
+      continue
+    fi
+    rm -rf -- "${PORTAL_ROOT:?}/releases/$name"
+  done < <(portal_releases | LC_ALL=C sort -r)
+}
+
+# The hook's entry point: build commit $2 of repository $1 and publish it.
+portal_deploy_commit() {
+  local repo=$1 sha=$2 short tip live
+  short=${sha:0:7}
+  portal_begin
+  # While this hook waited for the lock, a later push may have moved the branch on;
+  # that push's own hook publishes it. Building this older commit would go backwards.
+  tip=$(git --git-dir="$repo" rev-parse -q --verify "refs/heads/$PORTAL_BRANCH^{commit}" 2>/dev/null) || tip=""
+  if [ -n "$tip" ] && [ "$tip" != "$sha" ]; then
+    portal_say "$PORTAL_BRANCH has moved on to ${tip:0:7} since this push; that push publishes it (skipping $short)."
+    return 0
+  fi
+  portal_new_release "$sha"
+  portal_say "Đang xây dựng / building $short (branch $PORTAL_BRANCH) in ${PORTAL_RELEASE}..."
+  if ! { git --git-dir="$repo" archive --format=tar "$sha" | tar -x -C "$PORTAL_RELEASE/src"; } 2>"$PORTAL_RELEASE/build.log"; then
+    portal_say "git archive $sha: could not check out the commit" >>"$PORTAL_RELEASE/build.log"
+    portal_report_failure "$PORTAL_RELEASE/build.log" "$(portal_push_meaning "$short")"
+    portal_cleanup
+    return 1
+  fi
+  if live=$(portal_current_release); then
+    portal_seed_cache "$live/src" "$PORTAL_RELEASE/src"
+  fi
+  if ! portal_build "$PORTAL_RELEASE"; then
+    portal_report_failure "$PORTAL_RELEASE/build.log" "$(portal_push_meaning "$short")"
+    portal_cleanup
+    return 1
+  fi
+  cat -- "$PORTAL_RELEASE/build.log"
+  portal_activate "$PORTAL_RELEASE"
+  portal_prune
+  portal_say "Trang đã được cập nhật / site updated: $short is live ($PORTAL_ROOT/current -> releases/${PORTAL_RELEASE##*/}/site)"
+}
+
+portal_push_meaning() {
+  local short=$1 live="none yet" cur
+  if cur=$(portal_current_release); then
+    live=${cur##*/}
+  fi
+  printf '%s\n%s\n%s' \
+    "*** Lần push đã được nhận (commit $short đã vào kho), nhưng trang web vẫn giữ bản cũ. Sửa các lỗi trên rồi push lại. ***" \
+    "*** The push itself was accepted (commit $short is in the repository), but the site still shows the previous release ($live). Fix the errors above, commit and push again. ***" \
+    "*** Full output: $PORTAL_ROOT/last-failure.log on the server. ***"
+}
+
+# rebuild.sh's entry point: build the commit `current` shows again, into a new release,
+# so that articles whose time has come appear (and expired ones go). When the result
+# is byte-identical to what is live, it is thrown away (nothing to publish) unless $1 is 1.
+portal_rebuild() {
+  local force=${1:-0} cur sha short
+  portal_begin
+  cur=$(portal_current_release) ||
+    portal_die "$PORTAL_ROOT/current does not point to a release yet; push the site once first (deploy/README.md, step 6)"
+  if [ ! -f "$cur/REVISION" ] || [ ! -d "$cur/src" ]; then
+    portal_die "$cur: no REVISION or src/; push the site again to make a complete release"
+  fi
+  sha=$(head -n 1 -- "$cur/REVISION")
+  [[ $sha =~ ^[0-9a-f]{7,64}$ ]] || portal_die "$cur/REVISION: not a commit id: \"$sha\""
+  short=${sha:0:7}
+  portal_new_release "$sha"
+  # The same files as the live release: its src/ as checked out (without Python caches),
+  # and its build cache.
+  tar -C "$cur/src" --exclude=./.cache --exclude=__pycache__ -cf - . | tar -C "$PORTAL_RELEASE/src" -xf -
+  portal_seed_cache "$cur/src" "$PORTAL_RELEASE/src"
+  if ! portal_build "$PORTAL_RELEASE"; then
+    portal_report_failure "$PORTAL_RELEASE/build.log" \
+      "*** Xây dựng lại $short thất bại; trang web vẫn giữ bản ${cur##*/}. / Rebuilding $short failed; the site still shows release ${cur##*/}. ***"
+    portal_cleanup
+    return 1
+  fi
+  if [ "$force" != 1 ] && diff -r -q -- "$cur/site" "$PORTAL_RELEASE/site" >/dev/null 2>&1; then
+    portal_cleanup
+    portal_say "Không có gì thay đổi / nothing changed: $PORTAL_ROOT/current still shows ${cur##*/} ($short)"
+    return 0
+  fi
+  cat -- "$PORTAL_RELEASE/build.log"
+  portal_activate "$PORTAL_RELEASE"
+  portal_prune
+  portal_say "Trang đã được xây dựng lại / site rebuilt: $short is live ($PORTAL_ROOT/current -> releases/${PORTAL_RELEASE##*/}/site)"
+}
