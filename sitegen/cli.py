@@ -125,8 +125,10 @@ def _summary(result: BuildResult, options: BuildOptions, total: float, verbose: 
     stages = ", ".join(f"{name} {secs:.2f}s" for name, secs in result.timings)
     search = (f"; search index {result.index.pages} pages, {result.index.bytes / 1024:.0f} KiB"
               if result.index else "; search index skipped")
-    print(f"built {result.articles} articles, {result.pages} pages, {result.files} files "
-          f"into {options.output} in {total:.2f}s ({stages}){search}{held_text}; {len(result.warnings)} warning(s)")
+    print(f"built {result.articles} articles, {result.pages} pages ({result.rendered} rendered, "
+          f"{result.pages - result.rendered} unchanged), {result.files} files ({result.written} written, "
+          f"{result.files - result.written} unchanged, {result.deleted} deleted) into {options.output} "
+          f"in {total:.2f}s ({stages}){search}{held_text}; {len(result.warnings)} warning(s)")
 
 
 def main(argv: list[str] | None = None) -> int:

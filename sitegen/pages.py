@@ -1,6 +1,7 @@
 """Page stage: every page of the site, each with an explicit context for its kind."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -53,9 +54,10 @@ class PageBuilder:
     """Makes the Page list. Contexts are built here, key by key, for each page kind."""
 
     def __init__(self, site: Site, articles: list[Article], taxonomy: Taxonomy, feeds: list[Feed],
-                 archived: Sequence[Article] = ()):
+                 archived: Sequence[Article] = (), related_cache: Any = None):
         self.site, self.articles, self.taxonomy = site, articles, taxonomy
         self.archived = archived
+        self.related_cache = related_cache
         self.nav = _nav(site, taxonomy)
         self.home_crumb = Crumb(i18n.HOME, route(""))
         self.site_feed = feeds[0]
@@ -149,7 +151,7 @@ class PageBuilder:
         taxonomy, articles = self.taxonomy, self.articles
         topic_keys = [tuple(t.slug for t in taxonomy.article_topics(a)) for a in articles]
         unit_keys = [name_key(a.unit) if a.unit else "" for a in articles]
-        related = find_related(articles, topic_keys, unit_keys)
+        related = self._related(articles, topic_keys, unit_keys)
         levels_index = route(LEVELS_ROOT)
         pages = []
         for i, article in enumerate(articles):
@@ -167,6 +169,18 @@ class PageBuilder:
         for article in self.archived:
             pages.append(self.archived_page(article))
         return pages
+
+    def _related(self, articles: list[Article], topic_keys: list, unit_keys: list) -> list[list[int]]:
+        """find_related, reused from the cache when no article's topics, unit or date changed."""
+        key = hashlib.blake2b(repr([(a.source, a.date.value.timestamp(), t, u) for a, t, u in
+                                    zip(articles, topic_keys, unit_keys)]).encode(), digest_size=16).hexdigest()
+        cache = self.related_cache
+        if cache is not None and cache.related[0] == key:
+            return cache.related[1]
+        related = find_related(articles, topic_keys, unit_keys)
+        if cache is not None:
+            cache.related = (key, related)
+        return related
 
     def archived_page(self, article: Article) -> Page:
         """An expired article: its page stays (links keep working) but it is in no list, feed or index."""

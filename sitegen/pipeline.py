@@ -1,13 +1,20 @@
 """build(): the stages in order, each timed; nothing is written until all of them succeeded."""
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import time
+from fnmatch import fnmatch
+
+import jinja2
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
+from .cache import BuildCache, load_cache, save_cache, stat_key
 from .config import SiteConfig, load_config, parse_base_url
+from .fingerprint import Fingerprints, template_keys
 from .dates import Moment, from_epoch
 from .errors import BuildError, Diagnostic, Report
 from .load import CONTENT_DIR, discover, find_collisions, read_article
@@ -17,10 +24,11 @@ from .models import Article, Page
 from .feeds import build_feeds, feed_pages, robots_page, sitemap_pages
 from .pages import PageBuilder
 from .publish import schedule
-from .render import Site, make_environment, render_pages
+from .render import TEMPLATES_DIR, Site, make_environment, render_pages
 from .search import IndexReport, article_glob, build_index
 from .taxonomy import build_taxonomy, check_menu_topics
-from .write import check_output_dir, discard, fingerprint_assets, stage_output, swap_output
+from .write import (check_output_dir, commit_changes, discard, fingerprint_assets, plan_writes, stage_output,
+                    swap_output)
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,9 @@ class BuildResult:
     pages: int = 0
     files: int = 0
     index: IndexReport | None = None
+    rendered: int = 0      # pages rendered (the others had the same fingerprint as last time)
+    written: int = 0       # files written or copied (the others were already there, byte for byte)
+    deleted: int = 0       # files removed because nothing produces them any more
     held_drafts: int = 0
     held_future: int = 0
     archived: int = 0
@@ -79,7 +90,8 @@ def build_time(config: SiteConfig) -> datetime:
     return datetime.now(config.tz)
 
 
-def load_site(options: BuildOptions, report: Report) -> tuple[SiteConfig, list[Article], list[str]]:
+def load_site(options: BuildOptions, report: Report, cache: BuildCache | None = None,
+              ) -> tuple[SiteConfig, list[Article], list[str]]:
     """Load and validate config and every article, collecting problems in `report`.
 
     Only a broken site.yaml stops here: without it nothing else can be checked.
@@ -95,32 +107,71 @@ def load_site(options: BuildOptions, report: Report) -> tuple[SiteConfig, list[A
     article_files, other_files, problems = discover(options.root)
     report.extend(problems)
     files = set(other_files)
-    articles = []
+    cache = cache if cache is not None else BuildCache()
+    # what an article's parse depends on besides its own bytes: these settings, and which
+    # other files exist (its image must)
+    context = _digest(repr((config.levels, config.timezone, config.permalink, config.slug_source,
+                            sorted(other_files))))
+    articles, parsed = [], {}
     for rel in article_files:
-        article, found = read_article(options.root, rel, config, files)
+        path = options.root / CONTENT_DIR / rel
+        try:
+            key = (stat_key(path), context)
+        except OSError:
+            key = None
+        cached = cache.articles.get(rel)
+        if key is not None and cached is not None and cached[0] == key:
+            article, found = cached[1], cached[2]
+        else:
+            article, found = read_article(options.root, rel, config, files)
+        parsed[rel] = (key, article, found)
         report.extend(found)
         if article is not None:
             articles.append(article)
+    cache.articles = parsed
     return config, sorted(articles, key=lambda a: a.sort_key), other_files
 
 
+def _digest(text: str | bytes) -> str:
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
 def render_bodies(config: SiteConfig, articles: list[Article], files: list[str], images: dict[str, ImageInfo],
-                  report: Report) -> list[Article]:
-    """Markdown → HTML for every article; summaries derived where the editor gave none."""
-    md = make_markdown(config.glossary)
-    by_source = {a.source[len(CONTENT_DIR) + 1:]: a.route.url(config.base_path) for a in articles}
+                  report: Report, link_map: dict[str, str], cache: BuildCache | None = None,
+                  fresh: dict | None = None) -> list[Article]:
+    """Markdown → HTML for every article; summaries derived where the editor gave none.
+
+    A body is rendered again only when its Markdown, the settings that shape it, or (for a body
+    with links or images) what its links can point to changed; otherwise the cached HTML is used.
+    """
+    md = None
     file_set = frozenset(files)
+    setting = repr((config.glossary, config.base_path))
+    targets = _digest(repr((sorted(link_map.items()), sorted(files),
+                            sorted((k, v.width, v.height, v.digest) for k, v in images.items()))))
+    previous = cache.bodies if cache is not None else {}
     done = []
     for article in articles:
         rel = article.source[len(CONTENT_DIR) + 1:]
-        links = Links(rel.rsplit("/", 1)[0] if "/" in rel else "", config.base_path, by_source, file_set, images)
-        body = render_markdown(md, article.body, links)
-        for kind, target in links.missing:
+        source_dir = rel.rsplit("/", 1)[0] if "/" in rel else ""
+        linked = any(marker in article.body for marker in ("](", "]:", "href", "src"))
+        key = _digest(repr((article.body, source_dir, setting, targets if linked else "")))
+        hit = previous.get(key)
+        if hit is None:
+            if md is None:
+                md = make_markdown(config.glossary)
+            links = Links(source_dir, config.base_path, link_map, file_set, images)
+            hit = (render_markdown(md, article.body, links), tuple(links.missing), tuple(links.no_alt))
+        if fresh is not None:
+            fresh[key] = hit
+        body, missing, no_alt = hit
+        for kind, target in missing:
             if kind == "image":
                 report.error(article.source, "body", f'image not found: "{target}"')
             else:
                 report.warn(article.source, "body", f'link to a missing page or file: "{target}"')
-        for target in links.no_alt:
+        for target in no_alt:
             report.warn(article.source, "body", f'image "{target}" has no alternative text: describe it between '
                         "the brackets, ![like this](…)")
         done.append(replace(article, body=body, summary=article.summary or derive_summary(body),
@@ -152,12 +203,19 @@ def _shown(source: Path) -> str:
 
 
 def build(options: BuildOptions, write: bool = True) -> BuildResult:
-    """Run every stage; write output/ only when all of them succeeded (never, with write=False)."""
+    """Run every stage; write output/ only when all of them succeeded (never, with write=False).
+
+    Work is skipped where .cache/ shows it would give the same result: unchanged articles are not
+    parsed again, unchanged bodies not rendered again, pages whose context and templates did not
+    change not rendered again, and files whose bytes did not change not written again.
+    """
     result = BuildResult()
     stage = _Stages(result)
     report = Report()
+    out = options.output.resolve()
+    cache = load_cache(options.root, out) if write else BuildCache()
     with stage("load"):
-        config, everything, files = load_site(options, report)
+        config, everything, files = load_site(options, report, cache)
         if write:
             report.extend(check_output_dir(options.root, options.output))
         now = build_time(config)
@@ -169,8 +227,11 @@ def build(options: BuildOptions, write: bool = True) -> BuildResult:
         images, problems = inspect_images(options.root, files, CONTENT_DIR)
         report.extend(problems)
     with stage("markdown"):
-        articles = render_bodies(config, plan.listed, files, images, report)
-        archived = render_bodies(config, plan.archived, files, images, report)
+        link_map = {a.source[len(CONTENT_DIR) + 1:]: a.route.url(config.base_path) for a in plan.listed + plan.archived}
+        bodies: dict = {}
+        articles = render_bodies(config, plan.listed, files, images, report, link_map, cache, bodies)
+        archived = render_bodies(config, plan.archived, files, images, report, link_map, cache, bodies)
+        cache.bodies = bodies
         report.raise_if_errors(options.strict)
     with stage("group"):
         taxonomy = build_taxonomy(config, articles, report)
@@ -180,29 +241,121 @@ def build(options: BuildOptions, write: bool = True) -> BuildResult:
             copies[rel] = options.root / CONTENT_DIR / rel
         site = Site(config, assets, now, images)
         feeds = build_feeds(site, articles, taxonomy)
-        pages = PageBuilder(site, articles, taxonomy, feeds, archived).all_pages() + feed_pages(feeds)
+        builder = PageBuilder(site, articles, taxonomy, feeds, archived, related_cache=cache)
+        pages = builder.all_pages() + feed_pages(feeds)
         pages += sitemap_pages(pages) + [robots_page()]
         report.extend(find_path_collisions(pages, copies))
         report.raise_if_errors(options.strict)
     with stage("render"):
-        output, problems = render_pages(make_environment(options.root, site), pages)
+        env = make_environment(options.root, site)
+        todo, keys = _pages_to_render(env, options.root, site, pages, cache, out)
+        output, problems = render_pages(env, todo)
         report.extend(problems)
         report.raise_if_errors(options.strict)
     result.articles, result.pages = len(articles), len(pages)
+    result.rendered = len(todo)
     result.warnings = report.warnings
     if not write:
         return result
     with stage("images"):
         copies.update(render_variants(options.root, images, CONTENT_DIR))
-    with stage("write"):
-        staging = stage_output(options.output, output, copies)
-        result.files = len(output) + len(copies)
-    if options.search and articles:  # Pagefind refuses to build an empty index
-        with stage("search"):
-            try:
-                result.index = build_index(staging, article_glob(config.permalink))
-            except BaseException:
-                discard(staging)
-                raise
-    swap_output(staging, options.output)
+    with stage("compare"):
+        expected = {str(p.route.file) for p in pages} | set(copies)
+        write_now, copy_now, manifest = plan_writes(out, output, copies, cache.files)
+        for rel in expected - manifest.keys():       # pages not rendered: unchanged on disk
+            manifest[rel] = cache.files[rel]
+        result.files, result.written = len(expected), len(write_now) + len(copy_now)
+    glob = article_glob(config.permalink)
+    cold = not out.exists()
+    index_changed = options.search and bool(articles) and (
+        cold or not (out / "pagefind").is_dir() or any(fnmatch(rel, glob) for rel in write_now)
+        or any(fnmatch(rel, glob) for rel in cache.files.keys() - expected))
+    if cold:
+        with stage("write"):
+            staging = stage_output(out, write_now, copy_now)
+        if index_changed:
+            with stage("search"):
+                try:
+                    result.index = build_index(staging, glob)
+                except BaseException:
+                    discard(staging)
+                    raise
+        swap_output(staging, out)
+    else:
+        farm = None
+        if index_changed:
+            with stage("search"):
+                farm, result.index = _index_beside(out, write_now, expected, glob)
+        with stage("write"):
+            result.deleted = commit_changes(out, write_now, copy_now, expected, keep=("pagefind",))
+            if farm is not None:
+                _sync_folder(farm / "pagefind", out / "pagefind")
+                discard(farm)
+            elif not (options.search and articles):
+                shutil.rmtree(out / "pagefind", ignore_errors=True)
+    cache.pages = keys
+    cache.files = manifest
+    save_cache(options.root, out, cache)
     return result
+
+
+def _pages_to_render(env, root: Path, site: Site, pages: list[Page], cache: BuildCache,
+                     out: Path) -> tuple[list[Page], dict[str, str]]:
+    """The pages whose fingerprint changed (or whose file is gone), and every page's fingerprint."""
+    try:
+        templates = template_keys(env, root, {p.template for p in pages})
+    except jinja2.TemplateSyntaxError as err:
+        raise BuildError([Diagnostic(f"{TEMPLATES_DIR}/{err.name}", "template", err.message or str(err),
+                                     err.lineno)]) from None
+    except jinja2.TemplateNotFound as err:
+        raise BuildError([Diagnostic(f"{TEMPLATES_DIR}/{err.name}", "template", "not found")]) from None
+    everywhere = _digest(repr((site.config, sorted(site.assets.items()), site.build_time.year,
+                               sorted((k, v.width, v.height, v.variants) for k, v in site.images.items()))))
+    prints = Fingerprints()
+    keys, todo = {}, []
+    on_disk = out.is_dir()
+    for page in pages:
+        rel = str(page.route.file)
+        key = prints.context(page.context, everywhere.encode() + templates[page.template] + rel.encode())
+        keys[rel] = key
+        if not on_disk or cache.pages.get(rel) != key or rel not in cache.files or not (out / rel).is_file():
+            todo.append(page)
+    return todo, keys
+
+
+def _index_beside(out: Path, write_now: dict[str, bytes], expected: set[str], glob: str):
+    """Index the new article pages in a folder of hard links beside `out` (which stays untouched)."""
+    farm = out.parent / f".{out.name}.index-{os.getpid()}"
+    discard(farm)
+    try:
+        for rel in expected:
+            if not fnmatch(rel, glob):
+                continue
+            target = farm / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if rel in write_now:
+                target.write_bytes(write_now[rel])
+            else:
+                os.link(out / rel, target)
+        return farm, build_index(farm, glob)
+    except BaseException:
+        discard(farm)
+        raise
+
+
+def _sync_folder(new: Path, old: Path) -> None:
+    """Make `old` hold exactly the files of `new`, replacing only the files whose bytes differ."""
+    fresh = {p.relative_to(new).as_posix(): p for p in new.rglob("*") if p.is_file()}
+    for rel, source in sorted(fresh.items()):
+        target = old / rel
+        if target.is_file() and target.stat().st_size == source.stat().st_size and \
+                target.read_bytes() == source.read_bytes():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)
+    for path in sorted(old.rglob("*"), reverse=True):
+        rel = path.relative_to(old).as_posix()
+        if path.is_file() and rel not in fresh:
+            path.unlink()
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()

@@ -106,3 +106,76 @@ def swap_output(staging: Path, out: Path) -> None:
 def discard(staging: Path) -> None:
     """Remove a staging folder after a failure."""
     shutil.rmtree(staging, ignore_errors=True)
+
+
+def file_key(data: bytes) -> str:
+    """What the output manifest remembers of a written file."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def copy_key(source: Path) -> str:
+    """What the output manifest remembers of a copied file: its source's identity and size/time."""
+    st = source.stat()
+    return f"copy:{source}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def plan_writes(out: Path, rendered: dict[str, bytes], copies: dict[str, Path],
+                previous: dict[str, str]) -> tuple[dict[str, bytes], dict[str, Path], dict[str, str]]:
+    """Split the outputs into what must be (re)written and what is already there, byte for byte.
+
+    Returns (pages to write, files to copy, the new manifest). A file counts as already there
+    when the previous manifest recorded the same content key and the file still exists with
+    that size; anything else (a missing, edited or unknown file) is written again.
+    """
+    manifest: dict[str, str] = {}
+    write: dict[str, bytes] = {}
+    copy: dict[str, Path] = {}
+    for rel, data in rendered.items():
+        key = manifest[rel] = file_key(data)
+        if previous.get(rel) != key or not _same_size(out / rel, len(data)):
+            write[rel] = data
+    for rel, source in copies.items():
+        key = manifest[rel] = copy_key(source)
+        if previous.get(rel) != key or not _same_size(out / rel, source.stat().st_size):
+            copy[rel] = source
+    return write, copy, manifest
+
+
+def _same_size(path: Path, size: int) -> bool:
+    try:
+        return path.stat().st_size == size
+    except OSError:
+        return False
+
+
+def commit_changes(out: Path, write: dict[str, bytes], copy: dict[str, Path], expected: set[str],
+                   keep: tuple[str, ...] = ()) -> int:
+    """Update an existing output folder in two phases, so a failure never leaves it half-written.
+
+    Phase 1 writes every changed file into a staging folder beside `out`; a failure there removes
+    the staging folder and `out` is untouched. Phase 2 moves each file into place (a rename on
+    the same file system) and deletes the files no longer produced (except under `keep`).
+    Returns the number of files deleted.
+    """
+    staging = stage_output(out, write, copy)
+    out = out.resolve()
+    try:
+        for rel in sorted(write.keys() | copy.keys()):
+            target = out / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging / rel, target)
+    finally:
+        discard(staging)
+    deleted = 0
+    for dirpath, dirnames, filenames in os.walk(out, topdown=False):
+        rel_dir = Path(dirpath).relative_to(out).as_posix()
+        if rel_dir != "." and rel_dir.split("/")[0] in keep:
+            continue
+        for name in filenames:
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+            if rel not in expected and rel.split("/")[0] not in keep:
+                os.unlink(Path(dirpath) / name)
+                deleted += 1
+        if rel_dir != "." and not os.listdir(dirpath):
+            os.rmdir(dirpath)
+    return deleted

@@ -1,0 +1,78 @@
+"""The persistent build cache in .cache/: parsed articles, rendered bodies, page keys, output manifest.
+
+Everything is keyed by content: an article by its file's stat and bytes, a body by its Markdown
+and what its links point to, a page by a fingerprint of its context and templates. The whole
+cache is dropped when the generator's code changes (GENERATOR), so an upgrade never reuses a
+stale result. Deleting .cache/ is always safe: the next build is a cold one.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CACHE_DIR = ".cache"
+_PACKAGE = Path(__file__).parent
+
+
+def _generator_key() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(_PACKAGE.glob("*.py")) + sorted(_PACKAGE.glob("*.js")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+GENERATOR = _generator_key()
+
+
+@dataclass
+class BuildCache:
+    """What one build leaves for the next; see the module docstring."""
+
+    generator: str = GENERATOR
+    output: str = ""                                           # the output folder it describes
+    articles: dict[str, tuple] = field(default_factory=dict)   # rel -> (stat key, sha, article, problems)
+    bodies: dict[str, tuple] = field(default_factory=dict)     # body key -> (html, missing, no_alt)
+    pages: dict[str, tuple] = field(default_factory=dict)      # output rel -> (page key, bytes sha)
+    files: dict[str, str] = field(default_factory=dict)        # output manifest: rel -> content key
+    related: tuple = ("", [])                                  # (key, result of find_related)
+    inputs: str = ""                                           # fingerprint of every input, for no-op builds
+    valid_until: float = 0.0                                   # time of the next scheduled or expiring article
+
+
+def cache_path(root: Path, output: Path) -> Path:
+    """One cache file per output folder (a preview and a build must not share page keys)."""
+    tag = hashlib.sha256(str(output.resolve()).encode()).hexdigest()[:10]
+    return root / CACHE_DIR / f"build-{tag}.pickle"
+
+
+def load_cache(root: Path, output: Path) -> BuildCache:
+    """The previous build's cache, or an empty one when missing, stale or unreadable."""
+    path = cache_path(root, output)
+    try:
+        with open(path, "rb") as handle:
+            cache = pickle.load(handle)      # noqa: S301 - our own file in our own .cache/
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+        return BuildCache(output=str(output))
+    if not isinstance(cache, BuildCache) or cache.generator != GENERATOR or cache.output != str(output):
+        return BuildCache(output=str(output))
+    return cache
+
+
+def save_cache(root: Path, output: Path, cache: BuildCache) -> None:
+    """Write the cache atomically (a crash never leaves half a cache)."""
+    path = cache_path(root, output)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.part")
+    with open(partial, "wb") as handle:
+        pickle.dump(cache, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(partial, path)
+
+
+def stat_key(path: Path) -> tuple[int, int, int]:
+    """A cheap change detector: inode, size and modification time in nanoseconds."""
+    st = path.stat()
+    return st.st_ino, st.st_size, st.st_mtime_ns

@@ -1,0 +1,99 @@
+"""Fingerprints of page contexts and templates: a page whose fingerprint did not change is not re-rendered."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from datetime import datetime
+from pathlib import Path
+
+import jinja2
+from jinja2 import meta
+
+from .dates import Moment
+from .models import Article, Image
+from .urls import Route
+
+
+class Fingerprints:
+    """Hashes contexts. Articles are hashed once per build; groupings by their summary only.
+
+    Term, level and archive groupings appear in contexts as links with a count; the articles
+    a page actually lists are in its context separately (a pager's items, a block's latest), so
+    a grouping contributes its name, address and count, not its thousands of articles.
+    """
+
+    def __init__(self) -> None:
+        self._articles: dict[int, bytes] = {}
+
+    def article(self, article: Article) -> bytes:
+        key = id(article)
+        found = self._articles.get(key)
+        if found is None:
+            fields = tuple(getattr(article, f.name) for f in dataclasses.fields(article))
+            found = hashlib.blake2b(repr(fields).encode("utf-8", "surrogatepass"), digest_size=16).digest()
+            self._articles[key] = found
+        return found
+
+    def context(self, context: dict, salt: bytes) -> str:
+        digest = hashlib.blake2b(salt, digest_size=16)
+        self._feed(digest, context)
+        return digest.hexdigest()
+
+    def _feed(self, digest, value) -> None:  # noqa: C901 - one branch per kind of value
+        if isinstance(value, Article):
+            digest.update(b"A" + self.article(value))
+        elif isinstance(value, (str, int, float, bool)) or value is None:
+            digest.update(repr(value).encode("utf-8", "surrogatepass") + b"\x00")
+        elif isinstance(value, dict):
+            digest.update(b"{")
+            for key in value:
+                self._feed(digest, key)
+                self._feed(digest, value[key])
+            digest.update(b"}")
+        elif isinstance(value, (list, tuple)):
+            digest.update(b"[")
+            for item in value:
+                self._feed(digest, item)
+            digest.update(b"]")
+        elif isinstance(value, (Route, Moment, Image, datetime)):
+            digest.update(repr(value).encode("utf-8", "surrogatepass"))
+        elif hasattr(value, "articles") and hasattr(value, "route"):
+            # a grouping (Term, LevelGroup, Year, Month, Feed…): what it shows about itself
+            summary = {k: v for k, v in vars(value).items() if k != "articles"}
+            self._feed(digest, type(value).__name__)
+            self._feed(digest, summary)
+            self._feed(digest, len(value.articles))
+        elif dataclasses.is_dataclass(value):
+            self._feed(digest, type(value).__name__)
+            for f in dataclasses.fields(value):
+                if f.name != "articles":
+                    self._feed(digest, getattr(value, f.name))
+        else:
+            digest.update(repr(value).encode("utf-8", "surrogatepass"))
+
+
+def template_keys(env: jinja2.Environment, root: Path, names: set[str]) -> dict[str, bytes]:
+    """For each template, a hash of its source and of every template it extends or includes."""
+    sources: dict[str, str] = {}
+
+    def source(name: str) -> str:
+        if name not in sources:
+            sources[name] = env.loader.get_source(env, name)[0]
+        return sources[name]
+
+    def closure(name: str, seen: set[str]) -> set[str]:
+        if name in seen:
+            return seen
+        seen.add(name)
+        for child in meta.find_referenced_templates(env.parse(source(name), name=name)):
+            if child:
+                closure(child, seen)
+        return seen
+
+    keys = {}
+    for name in names:
+        digest = hashlib.blake2b(digest_size=16)
+        for member in sorted(closure(name, set())):
+            digest.update(member.encode() + b"\x00" + source(member).encode("utf-8", "surrogatepass"))
+        keys[name] = digest.digest()
+    return keys

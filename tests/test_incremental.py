@@ -1,0 +1,98 @@
+"""Incremental builds: every kind of change gives output byte-identical to a clean build,
+and only files whose bytes changed are written."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sitegen.cli import main
+
+from .conftest import REPO
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def stats(root: Path) -> dict[str, tuple[int, int]]:
+    return {p.relative_to(root).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def portal(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    root = tmp_path / "site"
+    root.mkdir()
+    for name in ("content", "templates", "assets"):
+        shutil.copytree(REPO / name, root / name)
+    shutil.copy(REPO / "site.yaml", root / "site.yaml")
+    assert main(["build", "--root", str(root), "-q"]) == 0
+    return root
+
+
+def first(root: Path, pattern: str) -> Path:
+    return sorted((root / "content").rglob(pattern))[0]
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+CHANGES = {
+    "edit body": lambda r: edit(first(r, "lien-doan*.md"), "Thảo luận tại hội nghị", "Trao đổi tại hội nghị"),
+    "edit title": lambda r: edit(first(r, "lien-doan*.md"), "title: \"Liên đoàn Lao động tỉnh:", "title: \"LĐLĐ tỉnh:"),
+    "add article": lambda r: (r / "content/2022/03").mkdir(parents=True) or (r / "content/2022/03/moi.md").write_text(
+        "---\ntitle: Bài mới về Thi đua\ndate: 2022-03-01\nlevel: co-so\ntopics: [Thi đua, Hội nghị]\n---\n\nNội dung.\n",
+        encoding="utf-8"),
+    "delete article": lambda r: first(r, "cum-thi-dua*.md").unlink(),
+    "rename article": lambda r: first(r, "cum-thi-dua*.md").rename(first(r, "cum-thi-dua*.md").with_name("doi-ten.md")),
+    "change topics": lambda r: edit(first(r, "lien-doan*.md"), "topics: [", "topics: [\"Nữ công\", "),
+    "change level": lambda r: edit(first(r, "lien-doan*.md"), "level: tinh", "level: trung-uong"),
+    "change date": lambda r: edit(first(r, "lien-doan*.md"), "date: 2019-12-31", "date: 2023-01-05"),
+    "edit template": lambda r: edit(r / "templates/partials/article_card.html", "card-unit", "card-unit don-vi"),
+    "edit base template": lambda r: edit(r / "templates/base.html", "Chuyển đến nội dung chính", "Đến nội dung"),
+    "edit site.yaml": lambda r: edit(r / "site.yaml", "listing: 20", "listing: 2"),
+    "edit menu": lambda r: edit(r / "site.yaml", "  - {topic: Thi đua}\n", ""),
+    "change asset": lambda r: (r / "assets/style.css").write_text(
+        (r / "assets/style.css").read_text() + "\n.them { color: red; }\n", encoding="utf-8"),
+    "add image": lambda r: shutil.copy(first(r, "*.svg"), r / "content/2019/12/anh/moi.svg"),
+}
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_incremental_equals_clean(portal, tmp_path, change):
+    CHANGES[change](portal)
+    assert main(["build", "--root", str(portal), "-q"]) == 0                       # incremental
+    clean = tmp_path / "clean"
+    assert main(["build", "--root", str(portal), "-q", "--output", str(clean)]) == 0   # cold
+    assert tree(portal / "output") == tree(clean)
+
+
+def test_only_changed_files_are_written(portal, capsys):
+    before_bytes, before_stats = tree(portal / "output"), stats(portal / "output")
+    assert main(["build", "--root", str(portal), "-q"]) == 0            # nothing changed
+    assert stats(portal / "output") == before_stats
+    CHANGES["edit body"](portal)
+    capsys.readouterr()
+    assert main(["build", "--root", str(portal)]) == 0
+    summary = capsys.readouterr().out
+    after_bytes, after_stats = tree(portal / "output"), stats(portal / "output")
+    changed = {rel for rel in after_bytes if after_bytes[rel] != before_bytes.get(rel)}
+    touched = {rel for rel in after_stats if after_stats[rel] != before_stats.get(rel)}
+    assert changed and touched == changed                 # written exactly when the bytes differ
+    assert any(rel.startswith("2019/12/lien-doan") for rel in changed)
+    assert "index.html" not in changed and "chu-de/index.html" not in changed
+    site_files = {rel for rel in changed if not rel.startswith("pagefind/")}   # the index is counted apart
+    assert f"({len(site_files)} written," in summary
+
+
+def test_cache_can_be_deleted(portal):
+    shutil.rmtree(portal / ".cache")
+    before = tree(portal / "output")
+    assert main(["build", "--root", str(portal), "-q"]) == 0
+    assert tree(portal / "output") == before
