@@ -76,3 +76,29 @@ def stat_key(path: Path) -> tuple[int, int, int]:
     """A cheap change detector: inode, size and modification time in nanoseconds."""
     st = path.stat()
     return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def inputs_path(root: Path, output: Path) -> Path:
+    """The small file that lets a build with nothing to do stop at once."""
+    return cache_path(root, output).with_name(cache_path(root, output).stem.replace("build-", "inputs-") + ".json")
+
+
+def input_fingerprint(root: Path, settings: str) -> str:
+    """A fingerprint of every source file's identity (inode, size, time) and of the build settings.
+
+    About 10,000 stat calls for 10,000 articles: a few tens of milliseconds.
+    """
+    digest = hashlib.blake2b(settings.encode("utf-8", "surrogatepass"), digest_size=16)
+    digest.update(GENERATOR.encode())
+    for top in ("site.yaml", "content", "templates", "assets"):
+        base = root / top
+        if base.is_file():
+            digest.update(f"{top}:{stat_key(base)}".encode())
+            continue
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames.sort()
+            for name in sorted(filenames):
+                path = os.path.join(dirpath, name)
+                st = os.stat(path)
+                digest.update(f"{path}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()

@@ -10,6 +10,7 @@ from pathlib import Path
 from .errors import BuildError, Diagnostic
 from .i18n import format_date
 from .pipeline import BuildOptions, BuildResult, build
+from .progress import Progress
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 COMMANDS = ("build", "serve", "new", "check")
@@ -79,7 +80,7 @@ def run_build(options: BuildOptions, quiet: bool, verbose: bool, write: bool = T
     """Build (or only check), print the outcome; never let a traceback reach an editor."""
     started = time.perf_counter()
     try:
-        result = build(options, write=write)
+        result = build(options, write=write, progress=Progress.for_stream(quiet))
     except BuildError as err:
         errors = [d for d in err.diagnostics if d.severity == "error" or options.strict]
         _print(err.diagnostics)
@@ -118,6 +119,10 @@ def _summary(result: BuildResult, options: BuildOptions, total: float, verbose: 
     if result.archived:
         held.append(f"{result.archived} expired (archived)")
     held_text = f"; held back: {', '.join(held)}" if held else ""
+    if result.pages_unchanged:
+        print(f"nothing changed since the last build: {result.articles} articles, {result.pages} pages, "
+              f"{result.files} files in {options.output} are up to date ({total:.2f}s){held_text}")
+        return
     if not write:
         print(f"checked {result.articles} articles, {result.pages} pages: no errors{held_text}; "
               f"{len(result.warnings)} warning(s)")

@@ -24,6 +24,9 @@ class Fingerprints:
 
     def __init__(self) -> None:
         self._articles: dict[int, bytes] = {}
+        # Digests of the objects that recur from page to page (the menu, crumbs, terms, routes),
+        # by identity; the object is kept alive with its digest so its id cannot be reused.
+        self._memo: dict[int, tuple[object, bytes]] = {}
 
     def article(self, article: Article) -> bytes:
         key = id(article)
@@ -39,12 +42,21 @@ class Fingerprints:
         self._feed(digest, context)
         return digest.hexdigest()
 
-    def _feed(self, digest, value) -> None:  # noqa: C901 - one branch per kind of value
+    def _feed(self, digest, value) -> None:
         if isinstance(value, Article):
             digest.update(b"A" + self.article(value))
         elif isinstance(value, (str, int, float, bool)) or value is None:
             digest.update(repr(value).encode("utf-8", "surrogatepass") + b"\x00")
-        elif isinstance(value, dict):
+        else:
+            found = self._memo.get(id(value))
+            if found is None:
+                sub = hashlib.blake2b(digest_size=16)
+                self._feed_composite(sub, value)
+                found = self._memo[id(value)] = (value, sub.digest())
+            digest.update(b"M" + found[1])
+
+    def _feed_composite(self, digest, value) -> None:  # noqa: C901 - one branch per kind of value
+        if isinstance(value, dict):
             digest.update(b"{")
             for key in value:
                 self._feed(digest, key)

