@@ -221,7 +221,9 @@ def build(options: BuildOptions, write: bool = True, progress: Progress = SILENT
         with stage("unchanged?"):
             inputs = _inputs(options)
             previous = _read_inputs(options.root, out)
-            if previous and previous["inputs"] == inputs and _clock() < previous["valid_until"] and out.is_dir():
+            clock = _clock()
+            if (previous and previous["inputs"] == inputs and out.is_dir()
+                    and previous.get("valid_from", float("inf")) <= clock < previous["valid_until"]):
                 for key in ("articles", "pages", "files", "held_drafts", "held_future", "archived"):
                     setattr(result, key, previous[key])
                 result.pages_unchanged = True
@@ -318,7 +320,7 @@ def build(options: BuildOptions, write: bool = True, progress: Progress = SILENT
         events.append(plan.next_time.value.timestamp())
     events.append(now.replace(year=now.year + 1, month=1, day=1, hour=0, minute=0, second=0).timestamp())
     _write_inputs(options.root, out, {
-        "inputs": inputs, "valid_until": min(events), "articles": result.articles, "pages": result.pages,
+        "inputs": inputs, "valid_from": now.timestamp(), "valid_until": min(events), "articles": result.articles, "pages": result.pages,
         "files": result.files, "held_drafts": result.held_drafts, "held_future": result.held_future,
         "archived": result.archived})
     return result

@@ -23,7 +23,7 @@ class Progress:
         if self.mode == "off" or total == 0:
             yield lambda: None
         elif self.mode == "lines":
-            print(f"{name}: {total}…", file=sys.stderr, flush=True)
+            print(f"{name}: {total}…", flush=True)     # stdout: stderr is for problems
             yield lambda: None
         else:
             from tqdm import tqdm

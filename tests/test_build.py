@@ -250,7 +250,8 @@ def test_output_option_and_quiet(site, tmp_path):
 def test_summary_line_on_success(site):
     site.add("a.md")
     result = site.build()
-    assert result.out.startswith("built 1 articles, ")
+    assert result.out.splitlines()[-1].startswith("built 1 articles, ")
+    assert result.out.splitlines()[0] == "markdown: 1…"       # plain progress lines when not on a terminal
 
 
 @pytest.mark.parametrize("target", [".", "content", "templates"])
@@ -324,3 +325,20 @@ def test_failed_indexing_keeps_previous_output(site, monkeypatch):
     assert result.lines == ["pagefind: search: Error: simulated failure"]
     assert tree(site.output) == before
     assert not [p for p in site.root.iterdir() if p.name.startswith(".output")]
+
+
+def test_clean_builds_in_different_places_and_times_are_identical(tmp_path, monkeypatch):
+    import shutil
+    import time
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    outputs = []
+    for where in ("mot/portal", "hai/khac/portal-copy"):
+        root = tmp_path / where
+        root.mkdir(parents=True)
+        for name in ("content", "templates", "assets"):
+            shutil.copytree(REPO / name, root / name)
+        shutil.copy(REPO / "site.yaml", root / "site.yaml")
+        assert main(["--root", str(root), "-q"]) == 0
+        outputs.append(tree(root / "output"))
+        time.sleep(1.1)
+    assert outputs[0] == outputs[1] and len(outputs[0]) > 50

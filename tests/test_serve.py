@@ -182,3 +182,23 @@ def test_overlay_in_the_browser(preview):
         assert page.locator("h1").first.text_content().startswith("Liên đoàn Lao động tỉnh")   # last good page
         source.write_text(good, encoding="utf-8")
         page.wait_for_selector("#preview-errors", state="detached", timeout=15000)
+
+
+def test_bounded_load_without_errors_or_leaked_descriptors(preview):
+    """500 requests, 20 at a time, against 127.0.0.1 only: every one answered, no descriptor left open."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    fd_dir = Path(f"/proc/{preview.process.pid}/fd")
+    paths = ["/", f"/{ARTICLE}/", "/chu-de/", "/luu-tru/", "/feed.xml", "/assets/", "/khong-co/", "/../x"]
+    expected = {"/": 200, f"/{ARTICLE}/": 200, "/chu-de/": 200, "/luu-tru/": 200, "/feed.xml": 200,
+                "/assets/": 404, "/khong-co/": 404, "/../x": 403}
+    preview.get("/")
+    before = len(os.listdir(fd_dir))
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        statuses = list(pool.map(lambda i: (paths[i % len(paths)], preview.request("GET", paths[i % len(paths)])[0]),
+                                 range(500)))
+    assert all(status == expected[path] for path, status in statuses)
+    time.sleep(0.5)
+    assert len(os.listdir(fd_dir)) <= before + 2
+    assert preview.process.poll() is None

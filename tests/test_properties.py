@@ -1,0 +1,77 @@
+"""Property tests (Hypothesis): slugs, dates, and the Markdown stage's safety for any input."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sitegen.dates import parse_moment
+from sitegen.markdown import Links, make_markdown, render_markdown
+from sitegen.text import slugify
+
+from .safety import unsafe_parts
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+VIETNAMESE = st.text(alphabet=st.sampled_from(list("aăâbcdđeêghiklmnoôơpqrstuưvxyàảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệìỉĩíị"
+                                                  "òỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵĐĂÂÊÔƠƯ -–.,:;!?/\\\"'()0123456789")))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.text(), VIETNAMESE))
+def test_slugs_are_ascii_nonempty_idempotent(text):
+    slug = slugify(text)
+    assert slug and slug.isascii() and slug not in (".", "..")
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", slug)
+    assert len(slug) <= 80
+    assert slugify(slug) == slug
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(2100, 12, 30)),
+       st.sampled_from(["iso", "iso-offset", "dmy", "dmy-time", "dmy-dash", "date"]),
+       st.integers(min_value=-12, max_value=14))
+def test_parsed_dates_round_trip(moment, form, offset_hours):
+    moment = moment.replace(microsecond=0)
+    text = {
+        "iso": moment.strftime("%Y-%m-%dT%H:%M:%S"),
+        "iso-offset": moment.replace(tzinfo=timezone(timedelta(hours=offset_hours))).isoformat(),
+        "dmy": f"{moment.day}/{moment.month}/{moment.year:04d}",
+        "dmy-time": f"{moment.day:02d}/{moment.month:02d}/{moment.year:04d} {moment.hour:02d}:{moment.minute:02d}",
+        "dmy-dash": f"{moment.day:02d}-{moment.month:02d}-{moment.year:04d}",
+        "date": moment.strftime("%Y-%m-%d"),
+    }[form]
+    parsed = parse_moment(text, TZ)
+    again = parse_moment(parsed.iso(), TZ)
+    assert again == parsed
+    assert again.value == parsed.value and again.value.utcoffset() == parsed.value.utcoffset()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_any_text_that_parses_round_trips(text):
+    try:
+        parsed = parse_moment(text, TZ)
+    except ValueError:
+        return
+    assert parse_moment(parsed.iso(), TZ) == parsed
+
+
+HTMLISH = st.lists(st.sampled_from([
+    "<script>", "</script>", "<scr", "ipt>", "<img src=x ", "onerror=", "alert(1)", ">", "<", '"', "'",
+    "javascript:", "JaVaScRiPt:", "&#106;", "&#x6A;", "data:text/html,", "vbscript:", "<svg ", "onload=",
+    "<a href=", "[x](", ")", "![y](", "<iframe ", "<style>", "<!--", "-->", "<![CDATA[", "\n\n", "`", "```",
+    "<p ", "onclick", "=", " ", "<", "/", "x", "<math>", "<details open ontoggle=", "srcdoc=", "formaction=",
+]), max_size=40).map("".join)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(HTMLISH, st.text()))
+def test_markdown_never_outputs_script_or_handlers(text):
+    html = render_markdown(MD, text, Links("2019/12", "/", {}, frozenset()))
+    assert unsafe_parts(html, fragment=True) == []
+
+
+MD = make_markdown({"CĐVC": "Công đoàn Viên chức"})
