@@ -24,6 +24,7 @@ from .markdown import Links, derive_summary, first_image, make_markdown, render_
 from .models import Article, Page
 from .feeds import build_feeds, feed_pages, robots_page, sitemap_pages
 from .pages import PageBuilder
+from .parallel import map_chunks
 from .progress import SILENT, Progress
 from .publish import schedule
 from .render import TEMPLATES_DIR, Site, make_environment, render_pages
@@ -115,19 +116,20 @@ def load_site(options: BuildOptions, report: Report, cache: BuildCache | None = 
     # other files exist (its image must)
     context = _digest(repr((config.levels, config.timezone, config.permalink, config.slug_source,
                             sorted(other_files))))
+    keys = {}
+    for rel in article_files:
+        try:
+            keys[rel] = (stat_key(options.root / CONTENT_DIR / rel), context)
+        except OSError:
+            keys[rel] = None
+    todo = [rel for rel in article_files
+            if keys[rel] is None or rel not in cache.articles or cache.articles[rel][0] != keys[rel]]
+    fresh = dict(zip(todo, map_chunks(lambda start, end: [read_article(options.root, rel, config, files)
+                                                          for rel in todo[start:end]], len(todo))))
     articles, parsed = [], {}
     for rel in article_files:
-        path = options.root / CONTENT_DIR / rel
-        try:
-            key = (stat_key(path), context)
-        except OSError:
-            key = None
-        cached = cache.articles.get(rel)
-        if key is not None and cached is not None and cached[0] == key:
-            article, found = cached[1], cached[2]
-        else:
-            article, found = read_article(options.root, rel, config, files)
-        parsed[rel] = (key, article, found)
+        article, found = fresh[rel] if rel in fresh else cache.articles[rel][1:]
+        parsed[rel] = (keys[rel], article, found)
         report.extend(found)
         if article is not None:
             articles.append(article)
@@ -148,24 +150,31 @@ def render_bodies(config: SiteConfig, articles: list[Article], files: list[str],
     A body is rendered again only when its Markdown, the settings that shape it, or (for a body
     with links or images) what its links can point to changed; otherwise the cached HTML is used.
     """
-    md = None
     file_set = frozenset(files)
     setting = repr((config.glossary, config.base_path))
     targets = _digest(repr((sorted(link_map.items()), sorted(files),
                             sorted((k, v.width, v.height, v.digest) for k, v in images.items()))))
     previous = cache.bodies if cache is not None else {}
-    done = []
+    jobs = []
     for article in articles:
         rel = article.source[len(CONTENT_DIR) + 1:]
         source_dir = rel.rsplit("/", 1)[0] if "/" in rel else ""
         linked = any(marker in article.body for marker in ("](", "]:", "href", "src"))
-        key = _digest(repr((article.body, source_dir, setting, targets if linked else "")))
-        hit = previous.get(key)
-        if hit is None:
-            if md is None:
-                md = make_markdown(config.glossary)
+        jobs.append((article, source_dir, _digest(repr((article.body, source_dir, setting, targets if linked else "")))))
+    todo = [(article, source_dir, key) for article, source_dir, key in jobs if key not in previous]
+
+    def convert(start: int, end: int) -> list[tuple]:
+        md = make_markdown(config.glossary)
+        done = []
+        for article, source_dir, _ in todo[start:end]:
             links = Links(source_dir, config.base_path, link_map, file_set, images)
-            hit = (render_markdown(md, article.body, links), tuple(links.missing), tuple(links.no_alt))
+            done.append((render_markdown(md, article.body, links), tuple(links.missing), tuple(links.no_alt)))
+        return done
+
+    converted = dict(zip((key for _, _, key in todo), map_chunks(convert, len(todo))))
+    done = []
+    for article, source_dir, key in jobs:
+        hit = previous.get(key) or converted[key]
         if fresh is not None:
             fresh[key] = hit
         body, missing, no_alt = hit
@@ -365,12 +374,15 @@ def _pages_to_render(env, root: Path, site: Site, pages: list[Page], cache: Buil
         raise BuildError([Diagnostic(f"{TEMPLATES_DIR}/{err.name}", "template", "not found")]) from None
     everywhere = _digest(repr((site.config, sorted(site.assets.items()), site.build_time.year,
                                sorted((k, v.width, v.height, v.variants) for k, v in site.images.items()))))
-    prints = Fingerprints()
+    def fingerprint(start: int, end: int) -> list[str]:
+        prints = Fingerprints()
+        return [prints.context(page.context, everywhere.encode() + templates[page.template] +
+                               str(page.route.file).encode()) for page in pages[start:end]]
+
     keys, todo = {}, []
     on_disk = out.is_dir()
-    for page in pages:
+    for page, key in zip(pages, map_chunks(fingerprint, len(pages))):
         rel = str(page.route.file)
-        key = prints.context(page.context, everywhere.encode() + templates[page.template] + rel.encode())
         keys[rel] = key
         if not on_disk or cache.pages.get(rel) != key or rel not in cache.files or not (out / rel).is_file():
             todo.append(page)

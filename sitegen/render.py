@@ -162,7 +162,26 @@ def to_jsonld(data: object) -> Markup:
 
 
 def render_pages(env: jinja2.Environment, pages: list[Page], tick=lambda: None) -> tuple[dict[str, bytes], list[Diagnostic]]:
-    """Render every page to bytes; a template error names the template file and line."""
+    """Render every page to bytes, on every core; a template error names the template file and line."""
+    from .parallel import map_chunks, workers
+
+    def chunk(start: int, end: int) -> list:
+        output, problems = _render_serially(env, pages[start:end], tick if workers() == 1 else lambda: None)
+        return [(output, problems)]
+
+    output: dict[str, bytes] = {}
+    problems: list[Diagnostic] = []
+    for part, found in map_chunks(chunk, len(pages)):
+        output.update(part)
+        if found and not problems:
+            problems = found
+    if workers() > 1:
+        for _ in range(len(pages)):
+            tick()
+    return output, problems
+
+
+def _render_serially(env: jinja2.Environment, pages: list[Page], tick) -> tuple[dict[str, bytes], list[Diagnostic]]:
     output: dict[str, bytes] = {}
     problems: list[Diagnostic] = []
     cache: dict[str, jinja2.Template] = {}

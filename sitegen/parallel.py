@@ -1,0 +1,53 @@
+"""Parallel work on both cores: fork workers that inherit the build's state, results in input order.
+
+Fork (not spawn) is used on purpose: the workers start with the whole build in memory (articles,
+contexts, the Jinja environment) and send back only their results. Work is split into a few
+contiguous chunks per worker and the results are put back in input order, so the output does
+not depend on which worker finished first.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from typing import Callable, Sequence, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+MIN_ITEMS = 400          # below this, starting processes costs more than it saves
+
+_job: Callable | None = None
+
+
+def _run_chunk(bounds: tuple[int, int]) -> list:
+    start, end = bounds
+    return _job(start, end)
+
+
+def workers() -> int:
+    """How many processes to use: the cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+def map_chunks(job: Callable[[int, int], list[R]], count: int) -> list[R]:
+    """Run job(start, end) over [0, count) in parallel chunks; concatenate results in order.
+
+    `job` may use anything the parent holds in memory (it runs in forked copies of it).
+    """
+    global _job
+    processes = workers()
+    if processes == 1 or count < MIN_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
+        return job(0, count)
+    chunks = processes * 4
+    size = -(-count // chunks)
+    bounds = [(i, min(i + size, count)) for i in range(0, count, size)]
+    _job = job
+    try:
+        with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork")) as pool:
+            results = list(pool.map(_run_chunk, bounds))
+    finally:
+        _job = None
+    return [item for chunk in results for item in chunk]
