@@ -8,6 +8,7 @@ stale result. Deleting .cache/ is always safe: the next build is a cold one.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import pickle
 from dataclasses import dataclass, field
@@ -102,3 +103,21 @@ def input_fingerprint(root: Path, settings: str) -> str:
                 st = os.stat(path)
                 digest.update(f"{path}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
+
+
+def read_inputs(root: Path, out: Path) -> dict | None:
+    """What the last successful build recorded about its inputs (None if nothing usable)."""
+    try:
+        data = json.loads(inputs_path(root, out).read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) and "inputs" in data else None
+    except (OSError, ValueError):
+        return None
+
+
+def write_inputs(root: Path, out: Path, data: dict) -> None:
+    """Record a successful build's inputs, atomically."""
+    path = inputs_path(root, out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.part")
+    partial.write_text(json.dumps(data), encoding="utf-8")
+    os.replace(partial, path)

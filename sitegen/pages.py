@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from . import i18n
-from .dates import Moment
 from .feeds import EPOCH, Feed, newest
 from .models import Article, Page
 from .paginate import paginate

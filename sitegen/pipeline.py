@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import time
@@ -13,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
-from .cache import BuildCache, input_fingerprint, inputs_path, load_cache, save_cache, stat_key
+from .cache import BuildCache, input_fingerprint, load_cache, read_inputs, save_cache, stat_key, write_inputs
 from .config import SiteConfig, load_config, parse_base_url
 from .fingerprint import Fingerprints, template_keys
 from .dates import Moment, from_epoch
@@ -31,7 +30,7 @@ from .render import TEMPLATES_DIR, Site, make_environment, render_pages
 from .search import IndexReport, article_glob, build_index
 from .taxonomy import build_taxonomy, check_menu_topics
 from .write import (check_output_dir, commit_changes, discard, fingerprint_assets, plan_writes, stage_output,
-                    swap_output)
+                    swap_output, sync_folder)
 
 
 @dataclass(frozen=True)
@@ -229,7 +228,7 @@ def build(options: BuildOptions, write: bool = True, progress: Progress = SILENT
     if write:
         with stage("unchanged?"):
             inputs = _inputs(options)
-            previous = _read_inputs(options.root, out)
+            previous = read_inputs(options.root, out)
             clock = _clock()
             if (previous and previous["inputs"] == inputs and out.is_dir()
                     and previous.get("valid_from", float("inf")) <= clock < previous["valid_until"]):
@@ -315,7 +314,7 @@ def build(options: BuildOptions, write: bool = True, progress: Progress = SILENT
         with stage("write"):
             result.deleted = commit_changes(out, write_now, copy_now, expected, keep=("pagefind",))
             if farm is not None:
-                _sync_folder(farm / "pagefind", out / "pagefind")
+                sync_folder(farm / "pagefind", out / "pagefind")
                 discard(farm)
             elif not (options.search and articles):
                 shutil.rmtree(out / "pagefind", ignore_errors=True)
@@ -328,7 +327,7 @@ def build(options: BuildOptions, write: bool = True, progress: Progress = SILENT
     if plan.next_time is not None:
         events.append(plan.next_time.value.timestamp())
     events.append(now.replace(year=now.year + 1, month=1, day=1, hour=0, minute=0, second=0).timestamp())
-    _write_inputs(options.root, out, {
+    write_inputs(options.root, out, {
         "inputs": inputs, "valid_from": now.timestamp(), "valid_until": min(events), "articles": result.articles, "pages": result.pages,
         "files": result.files, "held_drafts": result.held_drafts, "held_future": result.held_future,
         "archived": result.archived})
@@ -344,22 +343,6 @@ def _clock() -> float:
     """The build's notion of now, as a Unix time (SOURCE_DATE_EPOCH when set), like build_time()."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     return float(epoch) if epoch.isdigit() else time.time()
-
-
-def _read_inputs(root: Path, out: Path) -> dict | None:
-    try:
-        data = json.loads(inputs_path(root, out).read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) and "inputs" in data else None
-    except (OSError, ValueError):
-        return None
-
-
-def _write_inputs(root: Path, out: Path, data: dict) -> None:
-    path = inputs_path(root, out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".{os.getpid()}.part")
-    partial.write_text(json.dumps(data), encoding="utf-8")
-    os.replace(partial, path)
 
 
 def _pages_to_render(env, root: Path, site: Site, pages: list[Page], cache: BuildCache,
@@ -407,21 +390,3 @@ def _index_beside(out: Path, write_now: dict[str, bytes], expected: set[str], gl
     except BaseException:
         discard(farm)
         raise
-
-
-def _sync_folder(new: Path, old: Path) -> None:
-    """Make `old` hold exactly the files of `new`, replacing only the files whose bytes differ."""
-    fresh = {p.relative_to(new).as_posix(): p for p in new.rglob("*") if p.is_file()}
-    for rel, source in sorted(fresh.items()):
-        target = old / rel
-        if target.is_file() and target.stat().st_size == source.stat().st_size and \
-                target.read_bytes() == source.read_bytes():
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(source, target)
-    for path in sorted(old.rglob("*"), reverse=True):
-        rel = path.relative_to(old).as_posix()
-        if path.is_file() and rel not in fresh:
-            path.unlink()
-        elif path.is_dir() and not any(path.iterdir()):
-            path.rmdir()

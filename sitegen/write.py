@@ -179,3 +179,21 @@ def commit_changes(out: Path, write: dict[str, bytes], copy: dict[str, Path], ex
         if rel_dir != "." and not os.listdir(dirpath):
             os.rmdir(dirpath)
     return deleted
+
+
+def sync_folder(new: Path, old: Path) -> None:
+    """Make `old` hold exactly the files of `new`, replacing only the files whose bytes differ."""
+    fresh = {p.relative_to(new).as_posix(): p for p in new.rglob("*") if p.is_file()}
+    for rel, source in sorted(fresh.items()):
+        target = old / rel
+        if target.is_file() and target.stat().st_size == source.stat().st_size and \
+                target.read_bytes() == source.read_bytes():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)
+    for path in sorted(old.rglob("*"), reverse=True):
+        rel = path.relative_to(old).as_posix()
+        if path.is_file() and rel not in fresh:
+            path.unlink()
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()

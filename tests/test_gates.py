@@ -4,7 +4,6 @@ on a known-bad page."""
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -197,10 +196,11 @@ def test_sample_accessibility(sample, browser, width):
     assert found == {name: [] for name in AXE_PAGES}
 
 
-def test_corpus_accessibility(corpus, browser):
+@pytest.mark.parametrize("width", [360, 1280])
+def test_corpus_accessibility(corpus, browser, width):
     article = "/" + next(corpus.glob("20*/*/*/index.html")).parent.relative_to(corpus).as_posix() + "/"
     with serve(corpus) as base:
-        found = {name: axe_violations(browser, base + (path or article), 360) for name, path in AXE_PAGES.items()}
+        found = {name: axe_violations(browser, base + (path or article), width) for name, path in AXE_PAGES.items()}
     assert found == {name: [] for name in AXE_PAGES}
 
 

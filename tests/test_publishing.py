@@ -13,7 +13,7 @@ NOW = 1_767_225_600          # SOURCE_DATE_EPOCH: 2026-01-01T00:00:00Z = 07:00 i
 
 
 def test_new_creates_a_filled_in_article(site):
-    result = site.build  # noqa: F841 - the fixture's runner builds; `new` goes through main() too
+
     from sitegen.cli import main
     before = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh"))
     code = main(["new", "Đại hội Công đoàn cơ sở nhiệm kỳ 2023 – 2028", "--level", "co-so", "--root", str(site.root),
