@@ -151,23 +151,11 @@ class PageBuilder:
         topic_keys = [tuple(t.slug for t in taxonomy.article_topics(a)) for a in articles]
         unit_keys = [name_key(a.unit) if a.unit else "" for a in articles]
         related = self._related(articles, topic_keys, unit_keys)
-        levels_index = route(LEVELS_ROOT)
-        pages = []
-        for i, article in enumerate(articles):
-            group = taxonomy.level_group(article.level)
-            crumbs = [Crumb(i18n.LEVELS, levels_index), Crumb(group.level.name, group.route), Crumb(article.title)]
-            context = self.context(
-                article.title, article.summary, "article", crumbs, article.route,
-                image=article.share_image(self.site.config.base_path), feed_of=group.route, article=article, level=group,
-                topics=taxonomy.article_topics(article), authors=taxonomy.article_authors(article),
-                unit=taxonomy.unit_of[name_key(article.unit)] if article.unit else None,
-                newer=articles[i - 1] if i > 0 else None,
-                older=articles[i + 1] if i + 1 < len(articles) else None,
-                related=[articles[j] for j in related[i]])
-            pages.append(Page(article.route, "article.html", context, article.source, article.modified))
-        for article in self.archived:
-            pages.append(self.archived_page(article))
-        return pages
+        pages = [self._article_page(article, newer=articles[i - 1] if i > 0 else None,
+                                    older=articles[i + 1] if i + 1 < len(articles) else None,
+                                    related=[articles[j] for j in related[i]])
+                 for i, article in enumerate(articles)]
+        return pages + [self._article_page(article, listed=False) for article in self.archived]
 
     def _related(self, articles: list[Article], topic_keys: list, unit_keys: list) -> list[list[int]]:
         """find_related, reused from the cache when no article's topics, unit or date changed."""
@@ -181,18 +169,21 @@ class PageBuilder:
             cache.related = (key, related)
         return related
 
-    def archived_page(self, article: Article) -> Page:
-        """An expired article: its page stays (links keep working) but it is in no list, feed or index."""
-        group = self.taxonomy.level_group(article.level)
+    def _article_page(self, article: Article, newer: Article | None = None, older: Article | None = None,
+                      related: Sequence[Article] = (), listed: bool = True) -> Page:
+        """The page of one article. An expired one (not listed) keeps its page, so links keep
+        working, but is in no list, feed, sitemap or search index."""
+        taxonomy = self.taxonomy
+        group = taxonomy.level_group(article.level)
         crumbs = [Crumb(i18n.LEVELS, route(LEVELS_ROOT)), Crumb(group.level.name, group.route), Crumb(article.title)]
         context = self.context(
             article.title, article.summary, "article", crumbs, article.route,
-            image=article.share_image(self.site.config.base_path), article=article, level=group,
-            topics=[t for t in (self.taxonomy.topic_of.get(topic_key(n)) for n in article.topics) if t],
-            authors=[t for t in (self.taxonomy.author_of.get(name_key(n)) for n in article.authors) if t],
-            unit=self.taxonomy.unit_of.get(name_key(article.unit)) if article.unit else None,
-            newer=None, older=None, related=[])
-        return Page(article.route, "article.html", context, article.source, None)
+            image=article.share_image(self.site.config.base_path), feed_of=group.route if listed else None,
+            article=article, level=group,
+            topics=taxonomy.article_topics(article), authors=taxonomy.article_authors(article),
+            unit=taxonomy.unit_of.get(name_key(article.unit)) if article.unit else None,
+            newer=newer, older=older, related=list(related))
+        return Page(article.route, "article.html", context, article.source, article.modified if listed else None)
 
     def search_page(self) -> Page:
         """/tim-kiem/: the search page; ?q=… opens it with the query run."""

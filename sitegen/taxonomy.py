@@ -74,11 +74,14 @@ class Taxonomy:
     author_of: dict[str, Term]
 
     def article_topics(self, article: Article) -> list[Term]:
-        """The topic terms of an article, in the article's order."""
-        return list(dict.fromkeys(self.topic_of[topic_key(t)] for t in article.topics))
+        """The topic terms of an article, in the article's order (an archived article's topic
+        may have no term: it is in no listing)."""
+        found = (self.topic_of.get(topic_key(t)) for t in article.topics)
+        return list(dict.fromkeys(term for term in found if term is not None))
 
     def article_authors(self, article: Article) -> list[Term]:
-        return [self.author_of[name_key(a)] for a in article.authors]
+        """The author terms of an article, in the article's order."""
+        return [term for term in (self.author_of.get(name_key(a)) for a in article.authors) if term is not None]
 
     def level_group(self, key: str) -> LevelGroup:
         return next(g for g in self.levels if g.level.key == key)
