@@ -253,8 +253,10 @@ def build(options: BuildOptions, write: bool = True, progress: Progress = SILENT
         link_map = {a.source[len(CONTENT_DIR) + 1:]: a.route.url(config.base_path) for a in plan.listed + plan.archived}
         bodies: dict = {}
         with progress.stage("markdown", len(plan.listed) + len(plan.archived)) as tick:
-            articles = render_bodies(config, plan.listed, files, images, report, link_map, cache, bodies, tick)
-            archived = render_bodies(config, plan.archived, files, images, report, link_map, cache, bodies, tick)
+            # one pass over listed and archived articles: the link targets are hashed once
+            rendered = render_bodies(config, plan.listed + plan.archived, files, images, report, link_map, cache,
+                                     bodies, tick)
+            articles, archived = rendered[:len(plan.listed)], rendered[len(plan.listed):]
         cache.bodies = bodies
         report.raise_if_errors(options.strict)
     with stage("group"):
