@@ -7,10 +7,12 @@ stale result. Deleting .cache/ is always safe: the next build is a cold one.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
 import pickle
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,18 +42,53 @@ class BuildCache:
     pages: dict[str, tuple] = field(default_factory=dict)      # output rel -> (page key, bytes sha)
     files: dict[str, str] = field(default_factory=dict)        # output manifest: rel -> content key
     related: tuple = ("", [])                                  # (key, result of find_related)
+    frame: str = ""                                            # templates, settings, pages, article metadata
+    digests: dict[str, bytes] = field(default_factory=dict)    # article source -> digest (metadata and body)
+    refs: list[tuple[int, ...]] = field(default_factory=list)  # article index -> indices of the pages showing it
+    metadata: dict[str, tuple] = field(default_factory=dict)   # article source -> (digest, digest of its metadata)
+    templates: dict[str, tuple] = field(default_factory=dict)  # template source digest -> templates it references
+    loaded: dict[tuple[str, int], object] = field(default_factory=dict)  # shard -> its signature when loaded
     inputs: str = ""                                           # fingerprint of every input, for no-op builds
     valid_until: float = 0.0                                   # time of the next scheduled or expiring article
 
 
+SHARDS = 64     # the parsed articles and rendered bodies are kept in this many files each
+
+
 def cache_path(root: Path, output: Path) -> Path:
-    """One cache file per output folder (a preview and a build must not share page keys)."""
+    """One cache per output folder (a preview and a build must not share page keys): a file for
+    the build's page keys and manifest, beside a folder of shards for articles and bodies."""
     tag = hashlib.sha256(str(output.resolve()).encode()).hexdigest()[:10]
     return root / CACHE_DIR / f"build-{tag}.pickle"
 
 
+def _shard_dir(root: Path, output: Path) -> Path:
+    return cache_path(root, output).with_suffix(".shards")
+
+
+def _shard_of(key: str) -> int:
+    return zlib.crc32(key.encode("utf-8", "surrogatepass")) % SHARDS
+
+
+def _split(entries: dict) -> list[dict]:
+    shards: list[dict] = [{} for _ in range(SHARDS)]
+    for key, value in entries.items():
+        shards[_shard_of(key)][key] = value
+    return shards
+
+
+def _signature(kind: str, shard: dict) -> object:
+    # An article entry is decided by its parse key, a body entry by its own key: comparing
+    # those tells whether a shard changed without comparing (or pickling) the entries.
+    return {k: v[0] for k, v in shard.items()} if kind == "articles" else set(shard)
+
+
 def load_cache(root: Path, output: Path) -> BuildCache:
-    """The previous build's cache, or an empty one when missing, stale or unreadable."""
+    """The previous build's cache, or an empty one when missing, stale or unreadable.
+
+    A missing or unreadable shard only costs cache misses: every entry is keyed by what it was
+    made from, so any shard that is read is valid whichever build wrote it.
+    """
     path = cache_path(root, output)
     try:
         with open(path, "rb") as handle:
@@ -60,16 +97,41 @@ def load_cache(root: Path, output: Path) -> BuildCache:
         return BuildCache(output=str(output))
     if not isinstance(cache, BuildCache) or cache.generator != GENERATOR or cache.output != str(output):
         return BuildCache(output=str(output))
+    folder = _shard_dir(root, output)
+    for kind in ("articles", "bodies"):
+        merged: dict = {}
+        for n in range(SHARDS):
+            try:
+                with open(folder / f"{kind}-{n:02d}.pickle", "rb") as handle:
+                    generator, shard = pickle.load(handle)   # noqa: S301 - our own file
+            except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+                continue
+            if generator == GENERATOR and isinstance(shard, dict):
+                merged.update(shard)
+                cache.loaded[(kind, n)] = _signature(kind, shard)
+        setattr(cache, kind, merged)
     return cache
 
 
 def save_cache(root: Path, output: Path, cache: BuildCache) -> None:
-    """Write the cache atomically (a crash never leaves half a cache)."""
+    """Write the cache: the shards whose entries changed, then the main file, each atomically
+    (a crash never leaves half a file). After one edit, one or two shards of each kind."""
     path = cache_path(root, output)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".{os.getpid()}.part")
+    folder = _shard_dir(root, output)
+    folder.mkdir(parents=True, exist_ok=True)
+    for kind in ("articles", "bodies"):
+        for n, shard in enumerate(_split(getattr(cache, kind))):
+            if cache.loaded.get((kind, n)) == _signature(kind, shard):
+                continue
+            _dump((GENERATOR, shard), folder / f"{kind}-{n:02d}.pickle")
+    rest = dataclasses.replace(cache, articles={}, bodies={}, loaded={})
+    _dump(rest, path)
+
+
+def _dump(value: object, path: Path) -> None:
+    partial = path.with_name(f"{path.name}.{os.getpid()}.part")
     with open(partial, "wb") as handle:
-        pickle.dump(cache, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(partial, path)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
@@ -63,7 +64,17 @@ def _parse_text(text: str, tz: tzinfo) -> Moment:
 
 def _aware(value: datetime, tz: tzinfo) -> datetime:
     # A time without an offset is local time of the portal, not UTC.
-    return value.replace(tzinfo=tz) if value.tzinfo is None else value
+    if value.tzinfo is None:
+        return value.replace(tzinfo=tz)
+    if type(value.tzinfo) is timezone:
+        # one object per offset: the build cache pickles it once, not once per article
+        return value.replace(tzinfo=_fixed_offset(value.utcoffset()))
+    return value
+
+
+@lru_cache(maxsize=None)
+def _fixed_offset(offset: timedelta) -> timezone:
+    return timezone(offset)
 
 
 def _checked(value: datetime, has_time: bool) -> Moment:

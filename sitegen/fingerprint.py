@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from functools import lru_cache
 from datetime import datetime
 from pathlib import Path
 
@@ -20,40 +21,63 @@ class Fingerprints:
     Term, level and archive groupings appear in contexts as links with a count; the articles
     a page actually lists are in its context separately (a pager's items, a block's latest), so
     a grouping contributes its name, address and count, not its thousands of articles.
+
+    `digests` gives an article's digest by source (the pipeline derives it from the article's
+    cache keys, which is far cheaper than hashing its fields). With `refs`, each context's
+    digest also records which articles it showed (by `refs[source]`, an index), so the next
+    build can tell which pages an edited article can change.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, digests: dict[str, bytes] | None = None, refs: dict[str, int] | None = None) -> None:
         self._articles: dict[int, bytes] = {}
+        self._digests = digests or {}
+        self._refs = refs
+        self._seen: set[int] = set()
         # Digests of the objects that recur from page to page (the menu, crumbs, terms, routes),
         # by identity; the object is kept alive with its digest so its id cannot be reused.
-        self._memo: dict[int, tuple[object, bytes]] = {}
+        self._memo: dict[int, tuple[object, bytes, frozenset]] = {}
 
     def article(self, article: Article) -> bytes:
         key = id(article)
         found = self._articles.get(key)
         if found is None:
-            fields = tuple(getattr(article, f.name) for f in dataclasses.fields(article))
-            found = hashlib.blake2b(repr(fields).encode("utf-8", "surrogatepass"), digest_size=16).digest()
+            found = self._digests.get(article.source)
+            if found is None:
+                fields = tuple(getattr(article, name) for name in _field_names(Article))
+                found = hashlib.blake2b(repr(fields).encode("utf-8", "surrogatepass"), digest_size=16).digest()
             self._articles[key] = found
         return found
 
     def context(self, context: dict, salt: bytes) -> str:
         digest = hashlib.blake2b(salt, digest_size=16)
+        self._seen = set()
         self._feed(digest, context)
         return digest.hexdigest()
+
+    def refs(self) -> frozenset[int]:
+        """The articles (as `refs` indices) the last context hashed showed."""
+        return frozenset(self._seen)
 
     def _feed(self, digest, value) -> None:
         if isinstance(value, Article):
             digest.update(b"A" + self.article(value))
+            if self._refs is not None:
+                index = self._refs.get(value.source)
+                if index is not None:
+                    self._seen.add(index)
         elif isinstance(value, (str, int, float, bool)) or value is None:
             digest.update(repr(value).encode("utf-8", "surrogatepass") + b"\x00")
         else:
             found = self._memo.get(id(value))
             if found is None:
                 sub = hashlib.blake2b(digest_size=16)
+                outer, self._seen = self._seen, set()
                 self._feed_composite(sub, value)
-                found = self._memo[id(value)] = (value, sub.digest())
+                found = self._memo[id(value)] = (value, sub.digest(), frozenset(self._seen))
+                self._seen = outer
             digest.update(b"M" + found[1])
+            if found[2]:
+                self._seen |= found[2]
 
     def _feed_composite(self, digest, value) -> None:  # noqa: C901 - one branch per kind of value
         if isinstance(value, dict):
@@ -77,29 +101,46 @@ class Fingerprints:
             self._feed(digest, len(value.articles))
         elif dataclasses.is_dataclass(value):
             self._feed(digest, type(value).__name__)
-            for f in dataclasses.fields(value):
-                if f.name != "articles":
-                    self._feed(digest, getattr(value, f.name))
+            for name in _field_names(type(value)):
+                if name != "articles":
+                    self._feed(digest, getattr(value, name))
         else:
             digest.update(repr(value).encode("utf-8", "surrogatepass"))
 
 
-def template_keys(env: jinja2.Environment, root: Path, names: set[str]) -> dict[str, bytes]:
-    """For each template, a hash of its source and of every template it extends or includes."""
+@lru_cache(maxsize=None)
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+def template_keys(env: jinja2.Environment, root: Path, names: set[str],
+                  memo: dict[str, tuple[str, ...]] | None = None) -> dict[str, bytes]:
+    """For each template, a hash of its source and of every template it extends or includes.
+
+    `memo` maps a digest of a template's source to the templates it references, so a build
+    parses only the templates that changed since the last one.
+    """
     sources: dict[str, str] = {}
+    memo = memo if memo is not None else {}
 
     def source(name: str) -> str:
         if name not in sources:
             sources[name] = env.loader.get_source(env, name)[0]
         return sources[name]
 
+    def referenced(name: str) -> tuple[str, ...]:
+        text = source(name)
+        key = hashlib.blake2b(name.encode() + b"\x00" + text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+        if key not in memo:
+            memo[key] = tuple(child for child in meta.find_referenced_templates(env.parse(text, name=name)) if child)
+        return memo[key]
+
     def closure(name: str, seen: set[str]) -> set[str]:
         if name in seen:
             return seen
         seen.add(name)
-        for child in meta.find_referenced_templates(env.parse(source(name), name=name)):
-            if child:
-                closure(child, seen)
+        for child in referenced(name):
+            closure(child, seen)
         return seen
 
     keys = {}

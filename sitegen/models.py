@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import Any, Callable
 
 from .dates import Moment
 from .urls import Route
@@ -62,10 +63,19 @@ class Article:
 
 @dataclass(frozen=True)
 class Page:
-    """A page to write: where, with which template, and its explicit context."""
+    """A page to write: where, with which template, and its explicit context.
+
+    `content` is the context, or a function that makes it: a page's context is built only when
+    the page is fingerprinted or rendered, which after a small edit is a handful of pages.
+    """
 
     route: Route
     template: str
-    context: dict[str, Any] = field(hash=False)
+    content: dict[str, Any] | Callable[[], dict[str, Any]] = field(hash=False, repr=False)
     source: str = ""       # what produced it, for collision messages
     lastmod: Moment | None = None   # for the sitemap; None keeps the page out of it
+
+    @cached_property
+    def context(self) -> dict[str, Any]:
+        """The template's context (built on first use)."""
+        return self.content() if callable(self.content) else self.content

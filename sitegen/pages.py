@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Sequence
 
 from . import i18n
@@ -94,8 +95,8 @@ class PageBuilder:
             if pager.number > 1:
                 trail.append(Crumb(i18n.PAGE_N.format(n=pager.number)))
                 shown = f"{title} – {i18n.PAGE_N.format(n=pager.number)}"
-            context = self.context(shown, description, kind, trail, pager.route, feed_of=base, heading=title,
-                                   pager=pager, **specific)
+            context = partial(self.context, shown, description, kind, trail, pager.route, feed_of=base,
+                              heading=title, pager=pager, **specific)
             pages.append(Page(pager.route, "list.html", context, f"{kind} {base.path}",
                               newest(pager.items) or self.newest))
         return pages
@@ -151,11 +152,20 @@ class PageBuilder:
         topic_keys = [tuple(t.slug for t in taxonomy.article_topics(a)) for a in articles]
         unit_keys = [name_key(a.unit) if a.unit else "" for a in articles]
         related = self._related(articles, topic_keys, unit_keys)
-        pages = [self._article_page(article, newer=articles[i - 1] if i > 0 else None,
-                                    older=articles[i + 1] if i + 1 < len(articles) else None,
-                                    related=[articles[j] for j in related[i]])
+        pages = [Page(article.route, "article.html", partial(self._article_context, i, related[i]), article.source,
+                      article.modified)
                  for i, article in enumerate(articles)]
-        return pages + [self._article_page(article, listed=False) for article in self.archived]
+        return pages + [Page(article.route, "article.html", partial(self._archived_context, article), article.source)
+                        for article in self.archived]
+
+    def _article_context(self, index: int, related: list[int]) -> dict[str, Any]:
+        articles = self.articles
+        return self._article_page(articles[index], newer=articles[index - 1] if index > 0 else None,
+                                  older=articles[index + 1] if index + 1 < len(articles) else None,
+                                  related=[articles[j] for j in related]).context
+
+    def _archived_context(self, article: Article) -> dict[str, Any]:
+        return self._article_page(article, listed=False).context
 
     def _related(self, articles: list[Article], topic_keys: list, unit_keys: list) -> list[list[int]]:
         """find_related, reused from the cache when no article's topics, unit or date changed."""

@@ -1,6 +1,7 @@
 """build(): the stages in order, each timed; nothing is written until all of them succeeded."""
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import shutil
@@ -9,10 +10,11 @@ from fnmatch import fnmatch
 
 import jinja2
 from dataclasses import dataclass, field, replace
+from dataclasses import fields as dataclass_fields
 from datetime import datetime
 from pathlib import Path
 
-from .cache import BuildCache, input_fingerprint, load_cache, read_inputs, save_cache, stat_key, write_inputs
+from .cache import BuildCache, input_fingerprint, load_cache, read_inputs, save_cache, write_inputs
 from .config import SiteConfig, load_config, parse_base_url
 from .fingerprint import Fingerprints, template_keys
 from .dates import Moment, from_epoch
@@ -23,14 +25,14 @@ from .markdown import Links, derive_summary, first_image, make_markdown, render_
 from .models import Article, Page
 from .feeds import build_feeds, feed_pages, robots_page, sitemap_pages
 from .pages import PageBuilder
-from .parallel import map_chunks
+from .parallel import map_chunks, workers
 from .progress import SILENT, Progress
 from .publish import schedule
-from .render import TEMPLATES_DIR, Site, make_environment, render_pages
+from .render import TEMPLATES_DIR, PageWriter, Rendered, Site, make_environment
 from .search import IndexReport, article_glob, build_index
 from .taxonomy import build_taxonomy, check_menu_topics
-from .write import (check_output_dir, commit_changes, discard, fingerprint_assets, plan_writes, stage_output,
-                    swap_output, sync_folder)
+from .write import (check_output_dir, commit_changes, discard, fingerprint_assets, plan_copies, stage_copies,
+                    staging_dir, swap_output, sync_folder)
 
 
 @dataclass(frozen=True)
@@ -116,9 +118,11 @@ def load_site(options: BuildOptions, report: Report, cache: BuildCache | None = 
     context = _digest(repr((config.levels, config.timezone, config.permalink, config.slug_source,
                             sorted(other_files))))
     keys = {}
+    folder = os.path.join(options.root, CONTENT_DIR, "")
     for rel in article_files:
         try:
-            keys[rel] = (stat_key(options.root / CONTENT_DIR / rel), context)
+            st = os.stat(folder + rel)
+            keys[rel] = ((st.st_ino, st.st_size, st.st_mtime_ns), context)
         except OSError:
             keys[rel] = None
     todo = [rel for rel in article_files
@@ -143,23 +147,36 @@ def _digest(text: str | bytes) -> str:
 
 def render_bodies(config: SiteConfig, articles: list[Article], files: list[str], images: dict[str, ImageInfo],
                   report: Report, link_map: dict[str, str], cache: BuildCache | None = None,
-                  fresh: dict | None = None, tick=lambda: None) -> list[Article]:
+                  fresh: dict | None = None, tick=lambda: None, digests: dict | None = None) -> list[Article]:
     """Markdown → HTML for every article; summaries derived where the editor gave none.
 
     A body is rendered again only when its Markdown, the settings that shape it, or (for a body
     with links or images) what its links can point to changed; otherwise the cached HTML is used.
+    `digests` receives each article's digest: its parse key (file identity and the settings it was
+    read with), its body key and whether it is archived, which together decide every field.
     """
     file_set = frozenset(files)
-    setting = repr((config.glossary, config.base_path))
+    setting = _digest(repr((config.glossary, config.base_path))).encode()
     targets = _digest(repr((sorted(link_map.items()), sorted(files),
-                            sorted((k, v.width, v.height, v.digest) for k, v in images.items()))))
+                            sorted((k, v.width, v.height, v.digest) for k, v in images.items())))).encode()
     previous = cache.bodies if cache is not None else {}
+    previous_articles = cache.articles if cache is not None else {}
     jobs = []
     for article in articles:
         rel = article.source[len(CONTENT_DIR) + 1:]
         source_dir = rel.rsplit("/", 1)[0] if "/" in rel else ""
-        linked = any(marker in article.body for marker in ("](", "]:", "href", "src"))
-        jobs.append((article, source_dir, _digest(repr((article.body, source_dir, setting, targets if linked else "")))))
+        body = article.body
+        linked = "](" in body or "]:" in body or "href" in body or "src" in body
+        # hash the bytes, not a repr: repr escapes every Vietnamese letter first
+        digest = hashlib.blake2b(setting + (targets if linked else b"-") + b"\x00", digest_size=16)
+        digest.update(source_dir.encode("utf-8", "surrogatepass") + b"\x00")
+        digest.update(body.encode("utf-8", "surrogatepass"))
+        key = digest.hexdigest()
+        jobs.append((article, source_dir, key))
+        parsed = previous_articles.get(rel)
+        if digests is not None and parsed is not None and parsed[0] is not None:
+            digests[article.source] = hashlib.blake2b(repr((parsed[0], key, article.archived)).encode(),
+                                                      digest_size=16).digest()
     todo = [(article, source_dir, key) for article, source_dir, key in jobs if key not in previous]
 
     def convert(start: int, end: int) -> list[tuple]:
@@ -167,7 +184,8 @@ def render_bodies(config: SiteConfig, articles: list[Article], files: list[str],
         done = []
         for article, source_dir, _ in todo[start:end]:
             links = Links(source_dir, config.base_path, link_map, file_set, images)
-            done.append((render_markdown(md, article.body, links), tuple(links.missing), tuple(links.no_alt)))
+            html = render_markdown(md, article.body, links)
+            done.append((html, tuple(links.missing), tuple(links.no_alt), derive_summary(html), first_image(html)))
         return done
 
     converted = dict(zip((key for _, _, key in todo), map_chunks(convert, len(todo))))
@@ -176,7 +194,7 @@ def render_bodies(config: SiteConfig, articles: list[Article], files: list[str],
         hit = previous.get(key) or converted[key]
         if fresh is not None:
             fresh[key] = hit
-        body, missing, no_alt = hit
+        body, missing, no_alt, summary, image = hit
         tick()
         for kind, target in missing:
             if kind == "image":
@@ -186,8 +204,7 @@ def render_bodies(config: SiteConfig, articles: list[Article], files: list[str],
         for target in no_alt:
             report.warn(article.source, "body", f'image "{target}" has no alternative text: describe it between '
                         "the brackets, ![like this](…)")
-        done.append(replace(article, body=body, summary=article.summary or derive_summary(body),
-                            first_image=first_image(body)))
+        done.append(replace(article, body=body, summary=article.summary or summary, first_image=image))
     return done
 
 
@@ -221,6 +238,20 @@ def build(options: BuildOptions, write: bool = True, progress: Progress = SILENT
     parsed again, unchanged bodies not rendered again, pages whose context and templates did not
     change not rendered again, and files whose bytes did not change not written again.
     """
+    # A build allocates hundreds of thousands of long-lived objects (articles, contexts, the
+    # cache) and makes almost no reference cycles: the cyclic collector would walk them all again
+    # and again for nothing (a third of the time of loading the cache). It is paused for the
+    # build and resumed after, so a long-running preview server still collects between builds.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _build(options, write, progress)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _build(options: BuildOptions, write: bool, progress: Progress) -> BuildResult:
     result = BuildResult()
     stage = _Stages(result)
     report = Report()
@@ -236,7 +267,8 @@ def build(options: BuildOptions, write: bool = True, progress: Progress = SILENT
                     setattr(result, key, previous[key])
                 result.pages_unchanged = True
                 return result
-    cache = load_cache(options.root, out) if write else BuildCache()
+    with stage("cache"):
+        cache = load_cache(options.root, out) if write else BuildCache()
     with stage("load"):
         config, everything, files = load_site(options, report, cache)
         if write:
@@ -252,10 +284,11 @@ def build(options: BuildOptions, write: bool = True, progress: Progress = SILENT
     with stage("markdown"):
         link_map = {a.source[len(CONTENT_DIR) + 1:]: a.route.url(config.base_path) for a in plan.listed + plan.archived}
         bodies: dict = {}
+        digests: dict[str, bytes] = {}
         with progress.stage("markdown", len(plan.listed) + len(plan.archived)) as tick:
             # one pass over listed and archived articles: the link targets are hashed once
             rendered = render_bodies(config, plan.listed + plan.archived, files, images, report, link_map, cache,
-                                     bodies, tick)
+                                     bodies, tick, digests)
             articles, archived = rendered[:len(plan.listed)], rendered[len(plan.listed):]
         cache.bodies = bodies
         report.raise_if_errors(options.strict)
@@ -272,57 +305,64 @@ def build(options: BuildOptions, write: bool = True, progress: Progress = SILENT
         pages += sitemap_pages(pages) + [robots_page()]
         report.extend(find_path_collisions(pages, copies))
         report.raise_if_errors(options.strict)
-    with stage("render"):
-        env = make_environment(options.root, site)
-        todo, keys = _pages_to_render(env, options.root, site, pages, cache, out)
-        with progress.stage("render", len(todo)) as tick:
-            output, problems = render_pages(env, todo, tick)
-        report.extend(problems)
-        report.raise_if_errors(options.strict)
-    result.articles, result.pages = len(articles), len(pages)
-    result.rendered = len(todo)
-    result.warnings = report.warnings
-    if not write:
-        return result
-    with stage("images"):
-        copies.update(render_variants(options.root, images, CONTENT_DIR))
-    with stage("compare"):
-        expected = {str(p.route.file) for p in pages} | set(copies)
-        write_now, copy_now, manifest = plan_writes(out, output, copies, cache.files)
-        for rel in expected - manifest.keys():       # pages not rendered: unchanged on disk
-            manifest[rel] = cache.files[rel]
-        result.files, result.written = len(expected), len(write_now) + len(copy_now)
-    glob = article_glob(config.permalink)
-    cold = not out.exists()
-    index_changed = options.search and bool(articles) and (
-        cold or not (out / "pagefind").is_dir() or any(fnmatch(rel, glob) for rel in write_now)
-        or any(fnmatch(rel, glob) for rel in cache.files.keys() - expected))
-    if cold:
-        with stage("write"):
-            staging = stage_output(out, write_now, copy_now)
-        if index_changed:
-            with stage("search"):
-                try:
+    staging = staging_dir(out) if write else None
+    try:
+        with stage("render"):
+            env = make_environment(options.root, site)
+            keys, refs, rendered, problems = render_changed(env, options.root, site, pages, articles + archived,
+                                                            digests, cache, staging, out if write else None,
+                                                            progress)
+            report.extend(problems)
+            report.raise_if_errors(options.strict)
+        result.articles, result.pages = len(articles), len(pages)
+        result.rendered = len(rendered)
+        result.warnings = report.warnings
+        if not write:
+            return result
+        with stage("images"):
+            copies.update(render_variants(options.root, images, CONTENT_DIR))
+        with stage("compare"):
+            expected = {p.route.file for p in pages} | set(copies)
+            copy_now, manifest = plan_copies(out, copies, cache.files)
+            changed = {r.rel for r in rendered if r.written}
+            for r in rendered:
+                manifest[r.rel] = r.key
+            for rel in expected - manifest.keys():       # pages not rendered: unchanged on disk
+                manifest[rel] = cache.files[rel]
+            stage_copies(staging, copy_now)
+            changed |= copy_now.keys()
+            result.files, result.written = len(expected), len(changed)
+        glob = article_glob(config.permalink)
+        cold = not out.exists()
+        index_changed = options.search and bool(articles) and (
+            cold or not (out / "pagefind").is_dir() or any(fnmatch(rel, glob) for rel in changed)
+            or any(fnmatch(rel, glob) for rel in cache.files.keys() - expected))
+        if cold:
+            if index_changed:
+                with stage("search"):
                     result.index = build_index(staging, glob)
-                except BaseException:
-                    discard(staging)
-                    raise
-        swap_output(staging, out)
-    else:
-        farm = None
-        if index_changed:
-            with stage("search"):
-                farm, result.index = _index_beside(out, write_now, expected, glob)
-        with stage("write"):
-            result.deleted = commit_changes(out, write_now, copy_now, expected, keep=("pagefind",))
-            if farm is not None:
-                sync_folder(farm / "pagefind", out / "pagefind")
-                discard(farm)
-            elif not (options.search and articles):
-                shutil.rmtree(out / "pagefind", ignore_errors=True)
-    cache.pages = keys
+            with stage("write"):
+                swap_output(staging, out)
+        else:
+            farm = None
+            if index_changed:
+                with stage("search"):
+                    farm, result.index = _index_beside(out, staging, changed, expected, glob)
+            with stage("write"):
+                result.deleted = commit_changes(out, staging, changed, expected, cache.files, keep=("pagefind",))
+                if farm is not None:
+                    sync_folder(farm / "pagefind", out / "pagefind")
+                    discard(farm)
+                elif not (options.search and articles):
+                    shutil.rmtree(out / "pagefind", ignore_errors=True)
+    except BaseException:
+        if staging is not None:
+            discard(staging)
+        raise
+    cache.pages, cache.refs = keys, refs
     cache.files = manifest
-    save_cache(options.root, out, cache)
+    with stage("save"):
+        save_cache(options.root, out, cache)
     # Until the next scheduled or expiring article (or a new year, shown in the footer) is due,
     # the same inputs give the same site, so a later build with the same inputs can stop at once.
     events = [a.expires.value.timestamp() for a in articles if a.expires is not None]
@@ -347,11 +387,24 @@ def _clock() -> float:
     return float(epoch) if epoch.isdigit() else time.time()
 
 
-def _pages_to_render(env, root: Path, site: Site, pages: list[Page], cache: BuildCache,
-                     out: Path) -> tuple[list[Page], dict[str, str]]:
-    """The pages whose fingerprint changed (or whose file is gone), and every page's fingerprint."""
+def render_changed(env, root: Path, site: Site, pages: list[Page], articles: list[Article],
+                   digests: dict[str, bytes], cache: BuildCache, staging: Path | None, out: Path | None,
+                   progress: Progress = SILENT,
+                   ) -> tuple[dict[str, str], list[tuple[int, ...]], list[Rendered], list[Diagnostic]]:
+    """Fingerprint pages and render those whose fingerprint changed (or whose file is gone).
+
+    Returns every page's fingerprint, for each article the pages that show it, what was
+    rendered, and the template errors. A page's fingerprint hashes its context and its
+    templates; hashing every context costs about 0.2 ms a page, so when the last build had the
+    same frame (the same templates, settings and pages, and every article with the same
+    metadata) only the pages that show an article whose digest changed are looked at again:
+    with everything else equal, nothing else can differ. A worker that fingerprints a page
+    renders it at once, so each context is built once, in the worker.
+    """
     try:
-        templates = template_keys(env, root, {p.template for p in pages})
+        memo = dict(cache.templates)
+        templates = template_keys(env, root, {p.template for p in pages}, memo)
+        cache.templates = memo
     except jinja2.TemplateSyntaxError as err:
         raise BuildError([Diagnostic(f"{TEMPLATES_DIR}/{err.name}", "template", err.message or str(err),
                                      err.lineno)]) from None
@@ -359,23 +412,87 @@ def _pages_to_render(env, root: Path, site: Site, pages: list[Page], cache: Buil
         raise BuildError([Diagnostic(f"{TEMPLATES_DIR}/{err.name}", "template", "not found")]) from None
     everywhere = _digest(repr((site.config, sorted(site.assets.items()), site.build_time.year,
                                sorted((k, v.width, v.height, v.variants) for k, v in site.images.items()))))
-    def fingerprint(start: int, end: int) -> list[str]:
-        prints = Fingerprints()
-        return [prints.context(page.context, everywhere.encode() + templates[page.template] +
-                               str(page.route.file).encode()) for page in pages[start:end]]
+    index_of = {a.source: i for i, a in enumerate(articles)}
+    # An article's metadata is decided by its digest: it is hashed again only when that changed.
+    metadata = {}
+    for a in articles:
+        known = cache.metadata.get(a.source)
+        digest = digests.get(a.source)
+        metadata[a.source] = (known if known is not None and digest is not None and known[0] == digest
+                              else (digest, _digest(repr(_metadata(a)))))
+    frame = _digest(repr((everywhere, sorted(templates.items()), [(p.route.file, p.template) for p in pages],
+                          [metadata[a.source][1] for a in articles])))
+    folder = os.path.join(out, "") if out is not None else ""
+    previous = cache.pages if out is not None else {}
 
-    keys, todo = {}, []
-    on_disk = out.is_dir()
-    for page, key in zip(pages, map_chunks(fingerprint, len(pages))):
-        rel = str(page.route.file)
-        keys[rel] = key
-        if not on_disk or cache.pages.get(rel) != key or rel not in cache.files or not (out / rel).is_file():
-            todo.append(page)
-    return todo, keys
+    def missing(rel: str) -> bool:
+        return rel not in previous or rel not in cache.files or not os.path.isfile(folder + rel)
+
+    def stale(rel: str, key: str) -> bool:
+        return previous.get(rel) != key or missing(rel)
+
+    same_frame = out is not None and cache.frame == frame and len(cache.refs) == len(articles)
+    if same_frame:
+        edited = [i for i, a in enumerate(articles)
+                  if digests.get(a.source) is None or cache.digests.get(a.source) != digests[a.source]]
+        look = {p for i in edited for p in cache.refs[i]}
+        look.update(n for n, page in enumerate(pages) if missing(page.route.file))
+        candidates = [pages[n] for n in sorted(look)]
+    else:
+        candidates = pages
+
+    def job(start: int, end: int) -> list[tuple]:
+        prints = Fingerprints(digests, index_of)
+        writer = PageWriter(env, staging, out or Path(), cache.files)
+        done: list[tuple] = []
+        for page in candidates[start:end]:
+            rel = page.route.file
+            key = prints.context(page.context, everywhere.encode() + templates[page.template] + rel.encode())
+            try:
+                written = writer.write(page) if stale(rel, key) else None
+            except BuildError as err:
+                done.append((None, None, err.diagnostics))
+                break
+            done.append((key, None if same_frame else prints.refs(), written))
+            if live:
+                tick()
+        return done
+
+    live = workers() == 1     # forked workers cannot move the parent's progress bar
+    with progress.stage("render", len(candidates)) as tick:
+        results = map_chunks(job, len(candidates))
+        if not live:
+            for _ in candidates:
+                tick()
+    failed = [found for key, _, found in results if key is None]
+    if failed:
+        return {}, [], [], failed[0]
+    keys = dict(previous) if same_frame else {}
+    rendered: list[Rendered] = []
+    shown: list[list[int]] = [[] for _ in articles]
+    for number, (page, (key, seen, written)) in enumerate(zip(candidates, results)):
+        keys[page.route.file] = key
+        if written is not None:
+            rendered.append(written)
+        if seen is not None:
+            for i in seen:
+                shown[i].append(number)
+    refs = cache.refs if same_frame else [tuple(p) for p in shown]
+    cache.frame, cache.digests, cache.metadata = frame, digests, metadata
+    return keys, refs, rendered, []
 
 
-def _index_beside(out: Path, write_now: dict[str, bytes], expected: set[str], glob: str):
-    """Index the new article pages in a folder of hard links beside `out` (which stays untouched)."""
+_METADATA = tuple(f.name for f in dataclass_fields(Article) if f.name != "body")
+
+
+def _metadata(article: Article) -> tuple:
+    """Everything about an article but its body: what decides which pages exist and what they list."""
+    return tuple(getattr(article, name) for name in _METADATA)
+
+
+def _index_beside(out: Path, staging: Path, changed: set[str], expected: set[str], glob: str):
+    """Index the new article pages in a folder of hard links beside `out` (which stays untouched):
+    changed pages from the staging folder, the others from `out`."""
     farm = out.parent / f".{out.name}.index-{os.getpid()}"
     discard(farm)
     try:
@@ -384,10 +501,7 @@ def _index_beside(out: Path, write_now: dict[str, bytes], expected: set[str], gl
                 continue
             target = farm / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            if rel in write_now:
-                target.write_bytes(write_now[rel])
-            else:
-                os.link(out / rel, target)
+            os.link((staging if rel in changed else out) / rel, target)
         return farm, build_index(farm, glob)
     except BaseException:
         discard(farm)

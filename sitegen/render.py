@@ -12,7 +12,7 @@ import jinja2
 from markupsafe import Markup
 
 from .config import SiteConfig
-from .errors import Diagnostic
+from .errors import BuildError, Diagnostic
 from .images import ImageInfo, picture_attributes
 from .i18n import format_date, format_short_date
 from .models import Article, Page
@@ -160,47 +160,55 @@ def to_jsonld(data: object) -> Markup:
     return Markup(text)
 
 
-def render_pages(env: jinja2.Environment, pages: list[Page], tick=lambda: None) -> tuple[dict[str, bytes], list[Diagnostic]]:
-    """Render every page to bytes, on every core; a template error names the template file and line."""
-    from .parallel import map_chunks, workers
+@dataclass(frozen=True)
+class Rendered:
+    """What rendering did with one page: its output path, the content key of its bytes, and
+    whether they were written (to the staging folder) or were already in output/."""
 
-    def chunk(start: int, end: int) -> list:
-        output, problems = _render_serially(env, pages[start:end], tick if workers() == 1 else lambda: None)
-        return [(output, problems)]
-
-    output: dict[str, bytes] = {}
-    problems: list[Diagnostic] = []
-    for part, found in map_chunks(chunk, len(pages)):
-        output.update(part)
-        if found and not problems:
-            problems = found
-    if workers() > 1:
-        for _ in range(len(pages)):
-            tick()
-    return output, problems
+    rel: str
+    key: str
+    written: bool
 
 
-def _render_serially(env: jinja2.Environment, pages: list[Page], tick) -> tuple[dict[str, bytes], list[Diagnostic]]:
-    output: dict[str, bytes] = {}
-    problems: list[Diagnostic] = []
-    cache: dict[str, jinja2.Template] = {}
-    for page in pages:
+class PageWriter:
+    """Renders pages and writes those whose bytes changed into the staging folder.
+
+    A page is written when `previous` (the last build's manifest) records other bytes for it, or
+    its file in `out` is missing or of another size. Each worker has its own writer and writes
+    its own files, so rendered HTML never travels back to the parent: memory stays flat at
+    100,000 articles and the writing is spread over the cores. With no staging folder (a check
+    without writing) pages are rendered and nothing is written.
+    """
+
+    def __init__(self, env: jinja2.Environment, staging: Path | None, out: Path, previous: dict[str, str]):
+        self.env, self.staging, self.out, self.previous = env, staging, out, previous
+        self.templates: dict[str, jinja2.Template] = {}
+        self.made: set[str] = set()
+
+    def write(self, page: Page) -> Rendered:
+        """Render one page; raise BuildError naming the template file and line if it fails."""
+        from .write import file_key, same_size, write_file
+
         try:
-            template = cache.get(page.template) or cache.setdefault(page.template, env.get_template(page.template))
-            output[str(page.route.file)] = template.render(page.context).encode("utf-8")
-            tick()
+            template = self.templates.get(page.template)
+            if template is None:
+                template = self.templates[page.template] = self.env.get_template(page.template)
+            data = template.render(page.context).encode("utf-8")
         except jinja2.TemplateSyntaxError as err:
-            problems.append(Diagnostic(f"{TEMPLATES_DIR}/{err.name or page.template}", "template", err.message or str(err),
-                                       err.lineno))
-            break
+            raise BuildError([Diagnostic(f"{TEMPLATES_DIR}/{err.name or page.template}", "template",
+                                         err.message or str(err), err.lineno)]) from None
         except jinja2.TemplateNotFound as err:
-            problems.append(Diagnostic(f"{TEMPLATES_DIR}/{err.name}", "template", "not found"))
-            break
+            raise BuildError([Diagnostic(f"{TEMPLATES_DIR}/{err.name}", "template", "not found")]) from None
         except Exception as err:  # noqa: BLE001 - any template failure must be a clear line, not a traceback
             where, line = _template_frame(err, page.template)
-            problems.append(Diagnostic(where, "template", f"{type(err).__name__}: {err} (rendering {page.source})", line))
-            break
-    return output, problems
+            raise BuildError([Diagnostic(where, "template", f"{type(err).__name__}: {err} (rendering {page.source})",
+                                         line)]) from None
+        rel = page.route.file
+        key = file_key(data)
+        written = self.previous.get(rel) != key or not same_size(self.out / rel, len(data))
+        if written and self.staging is not None:
+            write_file(self.staging, rel, data, self.made)
+        return Rendered(rel, key, written)
 
 
 def _template_frame(err: BaseException, fallback: str) -> tuple[str, int | None]:

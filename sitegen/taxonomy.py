@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Iterable
 
 from .config import Level, SiteConfig
@@ -15,7 +16,7 @@ from .urls import Route, route
 TOPICS_ROOT, LEVELS_ROOT, UNITS_ROOT, AUTHORS_ROOT, ARCHIVE_ROOT = "chu-de/", "cap/", "don-vi/", "tac-gia/", "luu-tru/"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)   # identity: hashing the articles tuple would cost a pass over it
 class Term:
     """A topic, unit or author: a name, its page, and its articles newest first."""
 
@@ -30,7 +31,7 @@ class Term:
         return len(self.articles)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)   # identity: hashing the articles tuple would cost a pass over it
 class LevelGroup:
     """A union level with its page, its units and its articles newest first."""
 
@@ -40,7 +41,7 @@ class LevelGroup:
     units: tuple[Term, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)   # identity: hashing the articles tuple would cost a pass over it
 class Month:
     """One month of the archive."""
 
@@ -50,7 +51,7 @@ class Month:
     articles: tuple[Article, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)   # identity: hashing the articles tuple would cost a pass over it
 class Year:
     """One year of the archive, months newest first."""
 
@@ -87,6 +88,7 @@ class Taxonomy:
         return next(g for g in self.levels if g.level.key == key)
 
 
+@lru_cache(maxsize=65536)
 def name_key(name: str) -> str:
     """Grouping key: NFC, case-folded, whitespace collapsed ("THI ĐUA " ~ "Thi đua")."""
     return collapse(clean(name)).casefold()

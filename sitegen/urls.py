@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import PurePosixPath
 
 
@@ -19,12 +20,13 @@ class Route:
         """The absolute URL, for feeds, sitemaps and canonical links."""
         return base_url + self.path
 
-    @property
-    def file(self) -> PurePosixPath:
-        """The output file, relative to output/: pretty URLs end in index.html."""
+    @cached_property
+    def file(self) -> str:
+        """The output file, relative to output/ ("2019/12/hoi-nghi/index.html"): pretty URLs end
+        in index.html. Plain string work: it is asked for every page, several times a build."""
         if self.path == "" or self.path.endswith("/"):
-            return PurePosixPath(self.path) / "index.html"
-        return PurePosixPath(self.path)
+            return self.path + "index.html"
+        return self.path
 
 
 def route(path: str) -> Route:

@@ -53,32 +53,36 @@ def check_output_dir(root: Path, out: Path) -> list[Diagnostic]:
     return []
 
 
-def stage_output(out: Path, files: dict[str, bytes], copies: dict[str, Path]) -> Path:
-    """Write the whole site into a hidden staging folder beside `out`; return it.
-
-    Nothing in `out` is touched. On failure the staging folder is removed.
-    """
+def staging_dir(out: Path) -> Path:
+    """A fresh, empty staging folder beside `out` (same file system: its files can be renamed in)."""
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.parent / f".{out.name}.tmp-{os.getpid()}"
     if staging.exists():
         shutil.rmtree(staging)
-    try:
-        made: set[Path] = set()
-        for rel, data in files.items():
-            target = staging / rel
-            if target.parent not in made:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made.add(target.parent)
-            target.write_bytes(data)
-        for rel, source in copies.items():
-            target = staging / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
-    except BaseException:
-        discard(staging)
-        raise
+    staging.mkdir()
     return staging
+
+
+def write_file(staging: Path, rel: str, data: bytes, made: set[str]) -> None:
+    """Write one output file under `staging`; `made` remembers the folders already created."""
+    folder, _, _ = rel.rpartition("/")
+    if folder and folder not in made:
+        os.makedirs(staging / folder, exist_ok=True)
+        made.add(folder)
+    with open(staging / rel, "wb") as handle:
+        handle.write(data)
+
+
+def stage_copies(staging: Path, copies: dict[str, Path]) -> None:
+    """Copy files (assets, images of content/) into the staging folder."""
+    made: set[str] = set()
+    for rel, source in copies.items():
+        folder = rel.rpartition("/")[0]
+        if folder and folder not in made:
+            os.makedirs(staging / folder, exist_ok=True)
+            made.add(folder)
+        shutil.copyfile(source, staging / rel)
 
 
 def swap_output(staging: Path, out: Path) -> None:
@@ -119,53 +123,48 @@ def copy_key(source: Path) -> str:
     return f"copy:{source}:{st.st_size}:{st.st_mtime_ns}"
 
 
-def plan_writes(out: Path, rendered: dict[str, bytes], copies: dict[str, Path],
-                previous: dict[str, str]) -> tuple[dict[str, bytes], dict[str, Path], dict[str, str]]:
-    """Split the outputs into what must be (re)written and what is already there, byte for byte.
-
-    Returns (pages to write, files to copy, the new manifest). A file counts as already there
-    when the previous manifest recorded the same content key and the file still exists with
-    that size; anything else (a missing, edited or unknown file) is written again.
-    """
+def plan_copies(out: Path, copies: dict[str, Path], previous: dict[str, str]) -> tuple[dict[str, Path], dict[str, str]]:
+    """The files to copy again (their source changed, or the copy in `out` is missing or differs in
+    size), and the manifest entries of every copied file."""
     manifest: dict[str, str] = {}
-    write: dict[str, bytes] = {}
     copy: dict[str, Path] = {}
-    for rel, data in rendered.items():
-        key = manifest[rel] = file_key(data)
-        if previous.get(rel) != key or not _same_size(out / rel, len(data)):
-            write[rel] = data
     for rel, source in copies.items():
         key = manifest[rel] = copy_key(source)
-        if previous.get(rel) != key or not _same_size(out / rel, source.stat().st_size):
+        if previous.get(rel) != key or not same_size(out / rel, source.stat().st_size):
             copy[rel] = source
-    return write, copy, manifest
+    return copy, manifest
 
 
-def _same_size(path: Path, size: int) -> bool:
+def same_size(path: Path, size: int) -> bool:
     try:
         return path.stat().st_size == size
     except OSError:
         return False
 
 
-def commit_changes(out: Path, write: dict[str, bytes], copy: dict[str, Path], expected: set[str],
+def commit_changes(out: Path, staging: Path, changed: set[str], expected: set[str], previous: dict[str, str],
                    keep: tuple[str, ...] = ()) -> int:
     """Update an existing output folder in two phases, so a failure never leaves it half-written.
 
-    Phase 1 writes every changed file into a staging folder beside `out`; a failure there removes
-    the staging folder and `out` is untouched. Phase 2 moves each file into place (a rename on
-    the same file system) and deletes the files no longer produced (except under `keep`).
-    Returns the number of files deleted.
+    Phase 1 (done by the caller) wrote every changed file into `staging` beside `out`; a failure
+    there removes the staging folder and `out` is untouched. Phase 2, here, moves each file into
+    place (a rename on the same file system) and deletes the files no longer produced (except
+    under `keep`): those the last build's manifest (`previous`) lists, or, without one, any file
+    found in `out`. Returns the number of files deleted.
     """
-    staging = stage_output(out, write, copy)
     out = out.resolve()
     try:
-        for rel in sorted(write.keys() | copy.keys()):
-            target = out / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staging / rel, target)
+        made: set[str] = set()
+        for rel in sorted(changed):
+            folder = rel.rpartition("/")[0]
+            if folder and folder not in made:
+                os.makedirs(out / folder, exist_ok=True)
+                made.add(folder)
+            os.replace(staging / rel, out / rel)
     finally:
         discard(staging)
+    if previous:
+        return _delete_listed(out, sorted(previous.keys() - expected), keep)
     deleted = 0
     for dirpath, dirnames, filenames in os.walk(out, topdown=False):
         rel_dir = Path(dirpath).relative_to(out).as_posix()
@@ -178,6 +177,30 @@ def commit_changes(out: Path, write: dict[str, bytes], copy: dict[str, Path], ex
                 deleted += 1
         if rel_dir != "." and not os.listdir(dirpath):
             os.rmdir(dirpath)
+    return deleted
+
+
+def _delete_listed(out: Path, gone: list[str], keep: tuple[str, ...]) -> int:
+    """Delete these files of `out`, then the folders they leave empty."""
+    deleted = 0
+    folders: set[str] = set()
+    for rel in gone:
+        if rel.split("/")[0] in keep:
+            continue
+        try:
+            os.unlink(out / rel)
+            deleted += 1
+        except FileNotFoundError:
+            pass
+        folder = rel.rpartition("/")[0]
+        while folder:
+            folders.add(folder)
+            folder = folder.rpartition("/")[0]
+    for folder in sorted(folders, key=lambda f: -f.count("/")):     # deepest first
+        try:
+            os.rmdir(out / folder)
+        except OSError:
+            pass        # not empty: something else still lives there
     return deleted
 
 

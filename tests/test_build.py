@@ -307,7 +307,7 @@ def test_search_index_built_and_reported(site):
     assert result.code == 0
     assert (site.output / "pagefind/pagefind.js").is_file()
     assert not (site.output / "pagefind/pagefind-ui.js").exists()
-    assert re.search(r"search [0-9.]+s\); search index 1 pages, \d+ KiB", result.out)
+    assert re.search(r"search [0-9.]+s[,)].*\); search index 1 pages, \d+ KiB", result.out)
     result = site.build("--no-search")
     assert result.code == 0 and "search index skipped" in result.out
     assert not (site.output / "pagefind").exists()
