@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from dataclasses import fields as dataclass_fields
 from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 from .cache import BuildCache, input_fingerprint, load_cache, read_inputs, save_cache, write_inputs
 from .config import SiteConfig, load_config, parse_base_url
@@ -131,13 +132,43 @@ def load_site(options: BuildOptions, report: Report, cache: BuildCache | None = 
                                                           for rel in todo[start:end]], len(todo))))
     articles, parsed = [], {}
     for rel in article_files:
-        article, found = fresh[rel] if rel in fresh else cache.articles[rel][1:]
-        parsed[rel] = (keys[rel], article, found)
+        if rel in fresh:
+            article, found = fresh[rel]
+            # The cache keeps the Markdown's digest, not the Markdown: the body is read again
+            # only in the rare case it must be converted again (render_bodies).
+            shape = _body_shape(article.body) if article is not None else None
+            parsed[rel] = (keys[rel], evolve(article, body="") if article is not None else None, found, shape)
+        else:
+            parsed[rel] = cache.articles[rel]
+            _, article, found, _ = parsed[rel]
         report.extend(found)
         if article is not None:
             articles.append(article)
     cache.articles = parsed
     return config, sorted(articles, key=lambda a: a.sort_key), other_files
+
+
+def _markdown(root: Path, rel: str, config: SiteConfig, files: set[str]) -> str:
+    """The Markdown body of an article file, read again."""
+    article, _ = read_article(root, rel, config, files)
+    if article is None:
+        raise BuildError([Diagnostic(f"{CONTENT_DIR}/{rel}", "file", "changed or vanished while the site was built")])
+    return article.body
+
+
+def _body_shape(body: str) -> tuple[bytes, bool]:
+    """A body's digest, and whether it may link anywhere (then its HTML depends on the targets)."""
+    linked = "](" in body or "]:" in body or "href" in body or "src" in body
+    return hashlib.blake2b(body.encode("utf-8", "surrogatepass"), digest_size=16).digest(), linked
+
+
+def evolve(article: Article, **changes) -> Article:
+    """A copy of `article` with some fields changed. dataclasses.replace() runs __init__ and costs
+    ~15 µs; this copies the fields dict, which matters 10,000 times a build."""
+    copy = object.__new__(Article)
+    copy.__dict__.update(article.__dict__)
+    copy.__dict__.update(changes)
+    return copy
 
 
 def _digest(text: str | bytes) -> str:
@@ -147,7 +178,8 @@ def _digest(text: str | bytes) -> str:
 
 def render_bodies(config: SiteConfig, articles: list[Article], files: list[str], images: dict[str, ImageInfo],
                   report: Report, link_map: dict[str, str], cache: BuildCache | None = None,
-                  fresh: dict | None = None, tick=lambda: None, digests: dict | None = None) -> list[Article]:
+                  fresh: dict | None = None, tick=lambda: None, digests: dict | None = None,
+                  reread: Callable[[str], str] | None = None) -> list[Article]:
     """Markdown → HTML for every article; summaries derived where the editor gave none.
 
     A body is rendered again only when its Markdown, the settings that shape it, or (for a body
@@ -165,26 +197,28 @@ def render_bodies(config: SiteConfig, articles: list[Article], files: list[str],
     for article in articles:
         rel = article.source[len(CONTENT_DIR) + 1:]
         source_dir = rel.rsplit("/", 1)[0] if "/" in rel else ""
-        body = article.body
-        linked = "](" in body or "]:" in body or "href" in body or "src" in body
-        # hash the bytes, not a repr: repr escapes every Vietnamese letter first
-        digest = hashlib.blake2b(setting + (targets if linked else b"-") + b"\x00", digest_size=16)
-        digest.update(source_dir.encode("utf-8", "surrogatepass") + b"\x00")
-        digest.update(body.encode("utf-8", "surrogatepass"))
-        key = digest.hexdigest()
-        jobs.append((article, source_dir, key))
         parsed = previous_articles.get(rel)
+        shape = parsed[3] if parsed is not None and parsed[3] is not None else _body_shape(article.body)
+        body_digest, linked = shape
+        key = hashlib.blake2b(setting + (targets if linked else b"-") + b"\x00" + body_digest +
+                              source_dir.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+        jobs.append((article, source_dir, key))
         if digests is not None and parsed is not None and parsed[0] is not None:
             digests[article.source] = hashlib.blake2b(repr((parsed[0], key, article.archived)).encode(),
                                                       digest_size=16).digest()
     todo = [(article, source_dir, key) for article, source_dir, key in jobs if key not in previous]
+
+    def markdown_of(article: Article) -> str:
+        if article.body or reread is None:
+            return article.body
+        return reread(article.source[len(CONTENT_DIR) + 1:])     # a cached article: its Markdown is on disk
 
     def convert(start: int, end: int) -> list[tuple]:
         md = make_markdown(config.glossary)
         done = []
         for article, source_dir, _ in todo[start:end]:
             links = Links(source_dir, config.base_path, link_map, file_set, images)
-            html = render_markdown(md, article.body, links)
+            html = render_markdown(md, markdown_of(article), links)
             done.append((html, tuple(links.missing), tuple(links.no_alt), derive_summary(html), first_image(html)))
         return done
 
@@ -204,7 +238,7 @@ def render_bodies(config: SiteConfig, articles: list[Article], files: list[str],
         for target in no_alt:
             report.warn(article.source, "body", f'image "{target}" has no alternative text: describe it between '
                         "the brackets, ![like this](…)")
-        done.append(replace(article, body=body, summary=article.summary or summary, first_image=image))
+        done.append(evolve(article, body=body, summary=article.summary or summary, first_image=image))
     return done
 
 
@@ -288,7 +322,7 @@ def _build(options: BuildOptions, write: bool, progress: Progress) -> BuildResul
         with progress.stage("markdown", len(plan.listed) + len(plan.archived)) as tick:
             # one pass over listed and archived articles: the link targets are hashed once
             rendered = render_bodies(config, plan.listed + plan.archived, files, images, report, link_map, cache,
-                                     bodies, tick, digests)
+                                     bodies, tick, digests, reread=lambda rel: _markdown(options.root, rel, config, set(files)))
             articles, archived = rendered[:len(plan.listed)], rendered[len(plan.listed):]
         cache.bodies = bodies
         report.raise_if_errors(options.strict)
