@@ -28,6 +28,20 @@ class Feed:
     updated: Moment
 
 
+@dataclass(frozen=True)
+class FeedLink:
+    """What a page says about a feed it links to in its <head>: not the feed's entries, so a page
+    does not depend on (and is not rendered again for) the articles of every feed it names."""
+
+    title: str
+    route: Route          # the feed file
+    page: Route           # the listing it mirrors
+
+    @classmethod
+    def of(cls, feed: Feed) -> FeedLink:
+        return cls(feed.title, feed.route, feed.page)
+
+
 def newest(articles: Sequence[Article]) -> Moment | None:
     """The latest modification among `articles` (None when there are none); the first of equals."""
     # A plain loop: max() with a key function costs five times as much, over every listing.

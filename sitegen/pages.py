@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any, Sequence
 
 from . import i18n
-from .feeds import EPOCH, Feed, newest
+from .feeds import EPOCH, Feed, FeedLink, newest
 from .models import Article, Page
 from .paginate import paginate
 from .related import find_related
@@ -60,8 +60,8 @@ class PageBuilder:
         self.related_cache = related_cache
         self.nav = _nav(site, taxonomy)
         self.home_crumb = Crumb(i18n.HOME, route(""))
-        self.site_feed = feeds[0]
-        self.feed_of = {f.page.path: f for f in feeds[1:]}
+        self.site_feed = FeedLink.of(feeds[0])
+        self.feed_of = {f.page.path: FeedLink.of(f) for f in feeds[1:]}
         config = site.config
         self.default_image = site.assets.get(config.share_image, "") if config.share_image else ""
         # lastmod of pages with nothing dated on them (an empty level, an empty site)

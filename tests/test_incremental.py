@@ -45,6 +45,8 @@ def edit(path: Path, old: str, new: str) -> None:
 
 CHANGES = {
     "edit body": lambda r: edit(first(r, "lien-doan*.md"), "Thảo luận tại hội nghị", "Trao đổi tại hội nghị"),
+    # a new first paragraph changes the derived summary, shown on every listing of the article
+    "edit first paragraph": lambda r: edit(first(r, "lien-doan*.md"), "\n---\n", "\n---\n\nMột đoạn mở đầu mới.\n"),
     "edit title": lambda r: edit(first(r, "lien-doan*.md"), "title: \"Liên đoàn Lao động tỉnh:", "title: \"LĐLĐ tỉnh:"),
     "add article": lambda r: (r / "content/2022/03").mkdir(parents=True) or (r / "content/2022/03/moi.md").write_text(
         "---\ntitle: Bài mới về Thi đua\ndate: 2022-03-01\nlevel: co-so\ntopics: [Thi đua, Hội nghị]\n---\n\nNội dung.\n",
@@ -123,3 +125,72 @@ def test_scheduled_article_appears_without_any_change(portal, monkeypatch, capsy
     assert main(["build", "--root", str(portal)]) == 0
     assert capsys.readouterr().out.splitlines()[-1].startswith("built 6 articles")
     assert (portal / "output/2026/01/bai-hen-gio/index.html").is_file()
+
+
+# --- which pages an edit re-renders ---------------------------------------------------------
+
+def _corpus(site, count: int = 30) -> None:
+    for n in range(count):
+        site.add(f"2020/{n % 12 + 1:02d}/bai-{n:02d}.md", title=f"Bài số {n}", date=f"2020-{n % 12 + 1:02d}-{n % 27 + 1:02d}",
+                 level=("tinh", "co-so")[n % 2], topics=f"[{('Thi đua', 'Nữ công', 'Đời sống')[n % 3]}]",
+                 body=f"Đoạn mở đầu của bài {n}.\n\nĐoạn thứ hai của bài {n}.")
+
+
+def _rendered(monkeypatch) -> list[str]:
+    """Record the pages rendered (the sites here are small: rendering runs in this process)."""
+    from sitegen.render import PageWriter
+
+    seen: list[str] = []
+    real = PageWriter.write
+    monkeypatch.setattr(PageWriter, "write", lambda self, page: (seen.append(page.route.file), real(self, page))[1])
+    return seen
+
+
+def test_body_edit_renders_only_pages_that_show_the_article(site, monkeypatch, tmp_path):
+    _corpus(site)
+    assert site.build("--no-search").code == 0
+    total = len(list(site.output.rglob("index.html")))
+    rendered = _rendered(monkeypatch)
+    path = site.root / "content/2020/05/bai-04.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\nMột đoạn thêm ở cuối bài.\n", encoding="utf-8")
+    assert site.build("--no-search").code == 0
+    url = "/2020/05/bai-so-4/"
+    assert "2020/05/bai-so-4/index.html" in rendered
+    assert 1 < len(rendered) < total / 2
+    for rel in rendered:            # each page looked at again shows the article (a link to it, or it)
+        assert url in (site.output / rel).read_text(encoding="utf-8"), rel
+    assert "chu-de/doi-song/index.html" not in rendered         # bài 4 is about Nữ công
+    clean = tmp_path / "clean"
+    assert site.build("--no-search", "--output", str(clean)).code == 0
+    assert tree(site.output) == tree(clean)
+
+
+def test_cached_markdown_is_read_again_when_a_link_target_moves(site, tmp_path):
+    site.add("2020/01/dich.md", title="Bài đích", date="2020-01-10", body="Nội dung.")
+    site.add("2020/02/nguon.md", title="Bài nguồn", date="2020-02-10", body="Xem [bài đích](../01/dich.md).")
+    assert site.build("--no-search").code == 0
+    assert 'href="/2020/01/bai-dich/"' in site.page("2020/02/bai-nguon/")
+    target = site.root / "content/2020/01/dich.md"
+    target.write_text(target.read_text(encoding="utf-8").replace("date: 2020-01-10", "date: 2020-03-10"),
+                      encoding="utf-8")
+    assert site.build("--no-search").code == 0      # the source's Markdown is only in the file now
+    assert 'href="/2020/03/bai-dich/"' in site.page("2020/02/bai-nguon/")
+    clean = tmp_path / "clean"
+    assert site.build("--no-search", "--output", str(clean)).code == 0
+    assert tree(site.output) == tree(clean)
+
+
+@pytest.mark.parametrize("damage", ["delete", "garble"])
+def test_a_lost_or_broken_cache_shard_only_costs_time(site, tmp_path, damage):
+    _corpus(site, 12)
+    assert site.build("--no-search").code == 0
+    shards = sorted((site.root / ".cache").glob("build-*.shards/*.pickle"))
+    assert shards
+    for shard in shards[::3]:
+        shard.unlink() if damage == "delete" else shard.write_bytes(b"not a pickle")
+    path = site.root / "content/2020/03/bai-02.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("Đoạn thứ hai", "Đoạn sửa"), encoding="utf-8")
+    assert site.build("--no-search").code == 0
+    clean = tmp_path / "clean"
+    assert site.build("--no-search", "--output", str(clean)).code == 0
+    assert tree(site.output) == tree(clean)
