@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
@@ -76,7 +77,7 @@ class SiteConfig:
         """The portal's time zone: dates without an offset are read in it."""
         return ZoneInfo(self.timezone)
 
-    @property
+    @cached_property
     def base_path(self) -> str:
         """The path part of base_url, always ending with "/": "/" or "/portal/"."""
         return urlsplit(self.base_url).path or "/"

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from .cache import BuildCache, input_fingerprint, load_cache, read_inputs, save_cache, write_inputs
+from .cache import BuildCache, bundle_path, input_fingerprint, load_cache, read_inputs, save_cache, write_inputs
 from .config import SiteConfig, load_config, parse_base_url
 from .fingerprint import Fingerprints, template_keys
 from .dates import Moment, from_epoch
@@ -30,7 +30,7 @@ from .parallel import map_chunks, workers
 from .progress import SILENT, Progress
 from .publish import schedule
 from .render import TEMPLATES_DIR, PageWriter, Rendered, Site, make_environment
-from .search import IndexReport, article_glob, build_index
+from .search import IndexReport, article_glob, build_index, content_named
 from .taxonomy import build_taxonomy, check_menu_topics
 from .write import (check_output_dir, commit_changes, discard, fingerprint_assets, plan_copies, stage_copies,
                     staging_dir, swap_output, sync_folder)
@@ -324,6 +324,10 @@ def _build(options: BuildOptions, write: bool, progress: Progress) -> BuildResul
             rendered = render_bodies(config, plan.listed + plan.archived, files, images, report, link_map, cache,
                                      bodies, tick, digests, reread=lambda rel: _markdown(options.root, rel, config, set(files)))
             articles, archived = rendered[:len(plan.listed)], rendered[len(plan.listed):]
+            # From here on only the HTML versions are used: let the Markdown ones go (at 100,000
+            # articles they are hundreds of megabytes).
+            del everything, rendered
+            plan = replace(plan, listed=[], archived=[])
         cache.bodies = bodies
         report.raise_if_errors(options.strict)
     with stage("group"):
@@ -374,18 +378,19 @@ def _build(options: BuildOptions, write: bool, progress: Progress) -> BuildResul
         if cold:
             if index_changed:
                 with stage("search"):
-                    result.index = build_index(staging, glob)
+                    result.index = build_index(staging, glob, bundle_path(options.root, out))
             with stage("write"):
                 swap_output(staging, out)
         else:
             farm = None
             if index_changed:
                 with stage("search"):
-                    farm, result.index = _index_beside(out, staging, changed, expected, glob)
+                    farm, result.index = _index_beside(out, staging, changed, expected, glob,
+                                                       bundle_path(options.root, out))
             with stage("write"):
                 result.deleted = commit_changes(out, staging, changed, expected, cache.files, keep=("pagefind",))
                 if farm is not None:
-                    sync_folder(farm / "pagefind", out / "pagefind")
+                    sync_folder(farm / "pagefind", out / "pagefind", immutable=content_named)
                     discard(farm)
                 elif not (options.search and articles):
                     shutil.rmtree(out / "pagefind", ignore_errors=True)
@@ -524,7 +529,7 @@ def _metadata(article: Article) -> tuple:
     return tuple(getattr(article, name) for name in _METADATA)
 
 
-def _index_beside(out: Path, staging: Path, changed: set[str], expected: set[str], glob: str):
+def _index_beside(out: Path, staging: Path, changed: set[str], expected: set[str], glob: str, bundle: Path):
     """Index the new article pages in a folder of hard links beside `out` (which stays untouched):
     changed pages from the staging folder, the others from `out`."""
     farm = out.parent / f".{out.name}.index-{os.getpid()}"
@@ -536,7 +541,7 @@ def _index_beside(out: Path, staging: Path, changed: set[str], expected: set[str
             target = farm / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             os.link((staging if rel in changed else out) / rel, target)
-        return farm, build_index(farm, glob)
+        return farm, build_index(farm, glob, bundle)
     except BaseException:
         discard(farm)
         raise

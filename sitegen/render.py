@@ -40,15 +40,23 @@ def make_environment(root: Path, site: Site) -> jinja2.Environment:
     )
     config = site.config
 
+    base_path = config.base_path
+
     def url(target: Route | Article | str) -> str:
         """Root-relative URL of a route, an article or a site-relative path."""
+        # called ~40 times a page: exact type checks first, the common cases
+        kind = type(target)
+        if kind is Article:
+            return base_path + target.route.path
+        if kind is Route:
+            return base_path + target.path
         if isinstance(target, Article):
             target = target.route
         if isinstance(target, Route):
-            return target.url(config.base_path)
+            return target.url(base_path)
         if target.startswith(("https://", "http://", "mailto:", "tel:")):
             return target
-        return config.base_path + target.lstrip("/")
+        return base_path + target.lstrip("/")
 
     def absolute_url(target: Route | Article | str) -> str:
         """Absolute URL of a route, an article or a site-relative path (feeds, sitemaps, meta tags)."""

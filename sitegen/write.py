@@ -204,11 +204,17 @@ def _delete_listed(out: Path, gone: list[str], keep: tuple[str, ...]) -> int:
     return deleted
 
 
-def sync_folder(new: Path, old: Path) -> None:
-    """Make `old` hold exactly the files of `new`, replacing only the files whose bytes differ."""
+def sync_folder(new: Path, old: Path, immutable=lambda rel: False) -> None:
+    """Make `old` hold exactly the files of `new`, replacing only the files whose bytes differ.
+
+    A file for which `immutable(rel)` is true is named by its content: when `old` has it, it is
+    the same, and it is not read.
+    """
     fresh = {p.relative_to(new).as_posix(): p for p in new.rglob("*") if p.is_file()}
     for rel, source in sorted(fresh.items()):
         target = old / rel
+        if immutable(rel) and target.is_file():
+            continue
         if target.is_file() and target.stat().st_size == source.stat().st_size and \
                 target.read_bytes() == source.read_bytes():
             continue

@@ -194,3 +194,15 @@ def test_a_lost_or_broken_cache_shard_only_costs_time(site, tmp_path, damage):
     clean = tmp_path / "clean"
     assert site.build("--no-search", "--output", str(clean)).code == 0
     assert tree(site.output) == tree(clean)
+
+
+def test_search_bundle_kept_in_cache_holds_only_the_live_index(portal, tmp_path):
+    CHANGES["edit body"](portal)
+    assert main(["build", "--root", str(portal), "-q"]) == 0
+    kept = list((portal / ".cache").glob("build-*.pagefind"))
+    assert len(kept) == 1
+    # after the edit, Pagefind wrote new fragments and chunks beside the old ones; the old are pruned
+    assert tree(kept[0]) == tree(portal / "output/pagefind")
+    clean = tmp_path / "clean"
+    assert main(["build", "--root", str(portal), "-q", "--output", str(clean)]) == 0
+    assert tree(portal / "output/pagefind") == tree(clean / "pagefind")
