@@ -8,7 +8,7 @@ For each size: writes the corpus of ../shared/bench/make_corpus.py (reused when 
 benchmarks/search.py):
   cold       no output/, no .cache/
   no-change  the same sources again
-  one-edit   one article's body edited
+  one-edit   one article's body edited (the median of --edits rebuilds, each editing another article)
 and prints wall time, pages per second, peak memory (max RSS of the build process) and output
 size. With --compare, Hugo (anchors/hugo-fast and anchors/hugo, from the pinned `hugo` package)
 and Pelican (anchors/pelican) build the same corpus in the same run, and the ratios are printed
@@ -54,14 +54,22 @@ def size_of(folder: Path) -> tuple[int, int]:
     return len(files), sum(p.stat().st_size for p in files)
 
 
-def portal(root: Path) -> dict[str, tuple[float, int]]:
+def portal(root: Path, edits: int) -> dict[str, tuple[float, int]]:
     build = [sys.executable, str(REPO / "build.py"), "--root", str(root), "--no-search", "-q"]
     shutil.rmtree(root / "output", ignore_errors=True)
     shutil.rmtree(root / ".cache", ignore_errors=True)
     results = {"cold": timed(build), "no-change": timed(build)}
-    target = sorted((root / "content").rglob("*.md"))[len(list((root / "content").rglob("*.md"))) // 2]
-    target.write_text(target.read_text(encoding="utf-8") + f"\nĐoạn sửa lúc {time.time()}.\n", encoding="utf-8")
-    results["one-edit"] = timed(build)
+    articles = sorted((root / "content").rglob("*.md"))
+    times = []
+    count = len(articles)
+    # a different article each time: from the middle of the archive, the newest month, the oldest…
+    spots = [count // 2, count - 1, 0, count // 4, 3 * count // 4]
+    for n in range(edits):
+        target = articles[(spots[n % len(spots)] + n // len(spots)) % count]
+        target.write_text(target.read_text(encoding="utf-8") + f"\nĐoạn sửa lúc {time.time()}.\n", encoding="utf-8")
+        times.append(timed(build))
+    results["one-edit"] = sorted(times)[len(times) // 2]        # the median
+    results["edits"] = times
     return results
 
 
@@ -91,6 +99,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--compare", action="store_true", help="also time Hugo and Pelican on the same corpus")
+    parser.add_argument("--edits", type=int, default=5, metavar="N",
+                        help="time N one-edit rebuilds (a different article each) and report the median")
     parser.add_argument("--compare-up-to", type=int, default=10000, metavar="N",
                         help="compare with Hugo and Pelican only for corpora of at most N articles")
     parser.add_argument("--work", type=Path, default=Path("/tmp/portal-bench"))
@@ -100,7 +110,8 @@ def main() -> None:
     colds: dict[int, float] = {}
     for count in args.articles:
         root = make_site(args.work / f"corpus-{count}", count)
-        results = portal(root)
+        results = portal(root, args.edits)
+        edits = results.pop("edits")
         files, size = size_of(root / "output")
         pages = sum(1 for _ in (root / "output").rglob("*.html"))
         cold, peak = results["cold"]
@@ -108,6 +119,8 @@ def main() -> None:
         print(f"\n## {count} articles: {pages} HTML pages, {files} files, {size / 1024 / 1024:.0f} MB")
         for name, (seconds, rss) in results.items():
             print(f"portal {name:<10} {seconds:7.2f} s  {pages / seconds:8.0f} pages/s  peak {rss} MiB")
+        if len(edits) > 1:
+            print(f"  one-edit, median of {len(edits)}: {', '.join(f'{s:.2f}' for s, _ in edits)} s")
         if args.compare and count <= args.compare_up_to:
             fast = hugo(root, "hugo-fast", args.work / f"anchors-{count}")
             related = hugo(root, "hugo", args.work / f"anchors-{count}")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
@@ -24,6 +24,12 @@ class Moment:
 
     value: datetime
     has_time: bool
+
+    @cached_property
+    def stamp(self) -> float:
+        """Seconds since the epoch, kept: comparing aware datetimes asks both for their offsets,
+        and listings compare dates hundreds of thousands of times a build."""
+        return self.value.timestamp()
 
     def iso(self) -> str:
         """ISO 8601 with offset (or a plain date when no time was given)."""

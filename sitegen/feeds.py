@@ -45,11 +45,11 @@ class FeedLink:
 def newest(articles: Sequence[Article]) -> Moment | None:
     """The latest modification among `articles` (None when there are none); the first of equals."""
     # A plain loop: max() with a key function costs five times as much, over every listing.
-    best, best_value = None, None
+    best, best_stamp = None, 0.0
     for article in articles:
         moment = article.updated or article.date
-        if best is None or moment.value > best_value:
-            best, best_value = moment, moment.value
+        if best is None or moment.stamp > best_stamp:
+            best, best_stamp = moment, moment.stamp
     return best
 
 

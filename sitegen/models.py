@@ -58,7 +58,7 @@ class Article:
     @property
     def sort_key(self) -> tuple:
         """Newest first; ties broken by source path so order never depends on disk order."""
-        return (-self.date.value.timestamp(), self.source)
+        return (-self.date.stamp, self.source)
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,7 @@ class PageBuilder:
         self.default_image = site.assets.get(config.share_image, "") if config.share_image else ""
         # lastmod of pages with nothing dated on them (an empty level, an empty site)
         self.newest = newest(articles) or EPOCH
+        self._topics: dict[str, list[Term]] = {}
 
     def context(self, title: str, description: str, kind: str, crumbs: Sequence[Crumb], route_: Route,
                 image: str = "", feed_of: Route | None = None, **specific: Any) -> dict[str, Any]:
@@ -149,7 +150,8 @@ class PageBuilder:
 
     def article_pages(self) -> list[Page]:
         taxonomy, articles = self.taxonomy, self.articles
-        topic_keys = [tuple(t.slug for t in taxonomy.article_topics(a)) for a in articles]
+        self._topics = {a.source: taxonomy.article_topics(a) for a in articles}   # asked for twice an article
+        topic_keys = [tuple(t.slug for t in self._topics[a.source]) for a in articles]
         unit_keys = [name_key(a.unit) if a.unit else "" for a in articles]
         related = self._related(articles, topic_keys, unit_keys)
         pages = [Page(article.route, "article.html", partial(self._article_context, i, related[i]), article.source,
@@ -169,7 +171,7 @@ class PageBuilder:
 
     def _related(self, articles: list[Article], topic_keys: list, unit_keys: list) -> list[list[int]]:
         """find_related, reused from the cache when no article's topics, unit or date changed."""
-        key = hashlib.blake2b(repr([(a.source, a.date.value.timestamp(), t, u) for a, t, u in
+        key = hashlib.blake2b(repr([(a.source, a.date.stamp, t, u) for a, t, u in
                                     zip(articles, topic_keys, unit_keys)]).encode(), digest_size=16).hexdigest()
         cache = self.related_cache
         if cache is not None and cache.related[0] == key:
@@ -190,7 +192,8 @@ class PageBuilder:
             article.title, article.summary, "article", crumbs, article.route,
             image=article.share_image(self.site.config.base_path), feed_of=group.route if listed else None,
             article=article, level=group,
-            topics=taxonomy.article_topics(article), authors=taxonomy.article_authors(article),
+            topics=list(self._topics.get(article.source) or taxonomy.article_topics(article)),
+            authors=taxonomy.article_authors(article),
             unit=taxonomy.unit_of.get(name_key(article.unit)) if article.unit else None,
             newer=newer, older=older, related=list(related))
         return Page(article.route, "article.html", context, article.source, article.modified if listed else None)

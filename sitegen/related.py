@@ -38,7 +38,7 @@ def find_related(articles: list[Article], topic_keys: list[tuple[str, ...]], uni
     `topic_keys[i]` are article i's topics as grouping keys; `unit_keys[i]` its unit key ("" if none).
     An article is related when it shares a topic, or has no shared topic but the same unit.
     """
-    times = [a.date.value.timestamp() for a in articles]
+    times = [a.date.stamp for a in articles]
     lists: dict[tuple, list[int]] = defaultdict(list)
     filed: list[list[tuple]] = []
     for i in range(len(articles)):
