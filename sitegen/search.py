@@ -58,6 +58,13 @@ def build_index(site_dir: Path, glob: str, bundle_cache: Path | None = None) -> 
     rebuilt after an edit costs half as much as the first one.
     """
     work = bundle_cache if bundle_cache is not None else site_dir / BUNDLE_DIR
+    if bundle_cache is not None and bundle_cache.is_dir():
+        # Pagefind rewrites its fixed-name files (pagefind.js, the entry file…) in place. Remove
+        # them first, so it writes new ones: a kept file may be a hard link shared with another
+        # release's cache (deploy/lib.sh seeds a release's .cache/ with hard links).
+        for path in bundle_cache.iterdir():
+            if path.is_file() and not content_named(path.name):
+                path.unlink()
     command = [*pagefind_command(), "--site", str(site_dir), "--glob", glob, "--output-path", str(work), "--silent"]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=False)

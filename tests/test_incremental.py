@@ -2,6 +2,7 @@
 and only files whose bytes changed are written."""
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -206,3 +207,15 @@ def test_search_bundle_kept_in_cache_holds_only_the_live_index(portal, tmp_path)
     clean = tmp_path / "clean"
     assert main(["build", "--root", str(portal), "-q", "--output", str(clean)]) == 0
     assert tree(portal / "output/pagefind") == tree(clean / "pagefind")
+
+
+def test_cache_files_are_replaced_never_rewritten_in_place(portal, tmp_path):
+    # deploy/lib.sh starts a release's .cache/ as hard links to the live release's: a build that
+    # wrote into a cache file in place would change the live release's copy too.
+    seed = tmp_path / "seed"
+    shutil.copytree(portal / ".cache", seed, copy_function=os.link)
+    before = tree(seed)
+    CHANGES["edit body"](portal)
+    CHANGES["change asset"](portal)
+    assert main(["build", "--root", str(portal), "-q"]) == 0
+    assert tree(seed) == before
