@@ -46,7 +46,7 @@ def make_environment(root: Path, site: Site) -> jinja2.Environment:
     """Jinja with autoescape and StrictUndefined: a template typo fails the build.
 
     Compiled templates are kept in .cache/jinja/ (Jinja's own bytecode cache, checked against
-    each template's source): compiling the theme costs ~80 ms, in every process that renders.
+    each template's source): otherwise every process that renders compiles the whole theme.
     """
     bytecode = root / ".cache" / "jinja"
     try:
