@@ -6,7 +6,6 @@ import hashlib
 import os
 import shutil
 import time
-from fnmatch import fnmatch
 
 import jinja2
 from dataclasses import dataclass, field, replace
@@ -30,7 +29,7 @@ from .parallel import map_chunks, workers
 from .progress import SILENT, Progress
 from .publish import schedule
 from .render import TEMPLATES_DIR, PageWriter, Rendered, Site, make_environment
-from .search import IndexReport, article_glob, build_index, content_named
+from .search import IndexReport, article_glob, build_index, content_named, glob_matches
 from .taxonomy import build_taxonomy, check_menu_topics
 from .write import (check_output_dir, commit_changes, discard, fingerprint_assets, plan_copies, stage_copies,
                     staging_dir, swap_output, sync_folder)
@@ -373,8 +372,8 @@ def _build(options: BuildOptions, write: bool, progress: Progress) -> BuildResul
         glob = article_glob(config.permalink)
         cold = not out.exists()
         index_changed = options.search and bool(articles) and (
-            cold or not (out / "pagefind").is_dir() or any(fnmatch(rel, glob) for rel in changed)
-            or any(fnmatch(rel, glob) for rel in cache.files.keys() - expected))
+            cold or not (out / "pagefind").is_dir() or any(glob_matches(rel, glob) for rel in changed)
+            or any(glob_matches(rel, glob) for rel in cache.files.keys() - expected))
         if cold:
             if index_changed:
                 with stage("search"):
@@ -536,7 +535,7 @@ def _index_beside(out: Path, staging: Path, changed: set[str], expected: set[str
     discard(farm)
     try:
         for rel in expected:
-            if not fnmatch(rel, glob):
+            if not glob_matches(rel, glob):
                 continue
             target = farm / rel
             target.parent.mkdir(parents=True, exist_ok=True)

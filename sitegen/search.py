@@ -6,14 +6,15 @@ failed index leaves the previous site in place like any other failure.
 """
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import gzip
 import hashlib
 import json
+import os
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 import cbor2
@@ -135,13 +136,26 @@ def _publish(bundle: Path, target: Path, live: set[str]) -> None:
         shutil.copyfile(source, dest)
 
 
-def article_glob(permalink: str) -> str:
-    """A glob matching the article pages of a permalink pattern: "{year}/{month}/{slug}/" → "*/*/*/index.html".
+_DIGITS = {"{year}": "[0-9]" * 4, "{month}": "[0-9]" * 2, "{day}": "[0-9]" * 2}
 
-    It narrows what Pagefind reads; only pages marked data-pagefind-body are indexed anyway.
+
+def article_glob(permalink: str) -> str:
+    """A glob matching the article pages of a permalink pattern:
+    "{year}/{month}/{slug}/" → "[0-9][0-9][0-9][0-9]/[0-9][0-9]/*/index.html".
+
+    It narrows what Pagefind reads (only pages marked data-pagefind-body are indexed anyway):
+    with digits for the date parts, the archive's own pages ("2019/trang/2/", "2019/12/trang/2/")
+    are not read at all. glob_matches() reads a glob the way Pagefind does.
     """
-    parts = [("*" if "{" in part else part) for part in permalink.strip("/").split("/")]
+    parts = [_DIGITS.get(part, "*" if "{" in part else part) for part in permalink.strip("/").split("/")]
     return "/".join(parts) + "/index.html"
+
+
+def glob_matches(rel: str, glob: str) -> bool:
+    """Whether an output path matches a glob the way Pagefind reads it: "*" stays within one folder
+    (Python's fnmatch alone would let it cross "/")."""
+    parts, patterns = rel.split("/"), glob.split("/")
+    return len(parts) == len(patterns) and all(fnmatchcase(p, g) for p, g in zip(parts, patterns))
 
 
 SIGNATURE = b"pagefind_dcd"

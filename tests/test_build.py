@@ -342,3 +342,14 @@ def test_clean_builds_in_different_places_and_times_are_identical(tmp_path, monk
         outputs.append(tree(root / "output"))
         time.sleep(1.1)
     assert outputs[0] == outputs[1] and len(outputs[0]) > 50
+
+
+def test_search_reads_only_article_pages():
+    from sitegen.search import article_glob, glob_matches
+
+    glob = article_glob("{year}/{month}/{slug}/")
+    assert glob_matches("2019/12/hoi-nghi-cong-doan/index.html", glob)
+    for other in ("2019/trang/2/index.html", "chu-de/thi-dua/trang/index.html", "cap/tinh/trang/index.html",
+                  "2019/12/trang/2/index.html", "index.html", "2019/12/hoi-nghi/anh/index.html"):
+        assert not glob_matches(other, glob), other
+    assert article_glob("tin-tuc/{year}/{slug}/") == "tin-tuc/[0-9][0-9][0-9][0-9]/*/index.html"
