@@ -37,9 +37,11 @@ class BuildCache:
 
     generator: str = GENERATOR
     output: str = ""                                           # the output folder it describes
-    articles: dict[str, tuple] = field(default_factory=dict)   # rel -> (stat key, sha, article, problems)
-    bodies: dict[str, tuple] = field(default_factory=dict)     # body key -> (html, missing, no_alt)
-    pages: dict[str, tuple] = field(default_factory=dict)      # output rel -> (page key, bytes sha)
+    # rel -> (parse key, article without its body, problems, (body digest, may link))
+    articles: dict[str, tuple] = field(default_factory=dict)
+    # body key -> (html, missing targets, images without alt, summary, first image)
+    bodies: dict[str, tuple] = field(default_factory=dict)
+    pages: dict[str, str] = field(default_factory=dict)        # output rel -> page fingerprint
     files: dict[str, str] = field(default_factory=dict)        # output manifest: rel -> content key
     related: tuple = ("", [])                                  # (key, result of find_related)
     frame: str = ""                                            # templates, settings, pages, article metadata
@@ -48,8 +50,6 @@ class BuildCache:
     metadata: dict[str, tuple] = field(default_factory=dict)   # article source -> (digest, digest of its metadata)
     templates: dict[str, tuple] = field(default_factory=dict)  # template source digest -> templates it references
     loaded: dict[tuple[str, int], object] = field(default_factory=dict)  # shard -> its signature when loaded
-    inputs: str = ""                                           # fingerprint of every input, for no-op builds
-    valid_until: float = 0.0                                   # time of the next scheduled or expiring article
 
 
 SHARDS = 64     # the parsed articles and rendered bodies are kept in this many files each
@@ -134,15 +134,20 @@ def save_cache(root: Path, output: Path, cache: BuildCache) -> None:
 
 
 def _dump(value: object, path: Path) -> None:
+    _replace_file(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _replace_file(path: Path, data: bytes) -> None:
+    """Write a file whole or not at all: into a partial file, renamed over `path`. Never in place
+    (deploy/lib.sh seeds a release's .cache/ with hard links to the live release's)."""
     partial = path.with_name(f"{path.name}.{os.getpid()}.part")
-    with open(partial, "wb") as handle:
-        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    partial.write_bytes(data)
     os.replace(partial, path)
 
 
-def stat_key(path: Path) -> tuple[int, int, int]:
+def stat_key(path: str | Path) -> tuple[int, int, int]:
     """A cheap change detector: inode, size and modification time in nanoseconds."""
-    st = path.stat()
+    st = os.stat(path)
     return st.st_ino, st.st_size, st.st_mtime_ns
 
 
@@ -185,6 +190,4 @@ def write_inputs(root: Path, out: Path, data: dict) -> None:
     """Record a successful build's inputs, atomically."""
     path = inputs_path(root, out)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".{os.getpid()}.part")
-    partial.write_text(json.dumps(data), encoding="utf-8")
-    os.replace(partial, path)
+    _replace_file(path, json.dumps(data).encode("utf-8"))

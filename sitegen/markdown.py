@@ -42,6 +42,7 @@ _CLEANER = nh3.Cleaner(
 _FIRST_P = re.compile(r"<p>(.*?)</p>", re.S)
 _FIRST_IMG = re.compile(r'<img [^>]*?src="([^"]+)"')
 _TAG = re.compile(r"<[^>]+>")
+HEADING_ID_MAX = 60
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _PLACEHOLDER = re.compile(HTML_PLACEHOLDER_RE)
 
@@ -200,7 +201,7 @@ class _HeadingIds(Treeprocessor):
         for el in root.iter():
             if el.tag in _HEADINGS and "id" not in el.attrib:
                 text = _PLACEHOLDER.sub(self._stashed, "".join(_heading_text(el)))
-                el.set("id", unique(_heading_id(html.unescape(_TAG.sub("", text)), "-"), used, counters))
+                el.set("id", unique(slugify(html.unescape(_TAG.sub("", text)), HEADING_ID_MAX), used, counters))
 
     def _stashed(self, match: re.Match) -> str:
         blocks = self.md.htmlStash.rawHtmlBlocks
@@ -231,10 +232,6 @@ class ArticleExtension(Extension):
         md.treeprocessors.register(_ResolveLinks(md), "resolve_links", 14)
         md.treeprocessors.register(_Abbreviations(md, self.glossary), "abbreviations", 13)
         md.treeprocessors.register(_HeadingIds(md), "heading_ids", 5)
-
-
-def _heading_id(value: str, separator: str) -> str:
-    return slugify(value, 60)
 
 
 def make_markdown(glossary: dict[str, str] | None = None) -> markdown.Markdown:

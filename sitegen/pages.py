@@ -162,12 +162,12 @@ class PageBuilder:
 
     def _article_context(self, index: int, related: list[int]) -> dict[str, Any]:
         articles = self.articles
-        return self._article_page(articles[index], newer=articles[index - 1] if index > 0 else None,
-                                  older=articles[index + 1] if index + 1 < len(articles) else None,
-                                  related=[articles[j] for j in related]).context
+        return self._article_page_context(articles[index], newer=articles[index - 1] if index > 0 else None,
+                                          older=articles[index + 1] if index + 1 < len(articles) else None,
+                                          related=[articles[j] for j in related])
 
     def _archived_context(self, article: Article) -> dict[str, Any]:
-        return self._article_page(article, listed=False).context
+        return self._article_page_context(article, listed=False)
 
     def _related(self, articles: list[Article], topic_keys: list, unit_keys: list) -> list[list[int]]:
         """find_related, reused from the cache when no article's topics, unit or date changed."""
@@ -181,14 +181,14 @@ class PageBuilder:
             cache.related = (key, related)
         return related
 
-    def _article_page(self, article: Article, newer: Article | None = None, older: Article | None = None,
-                      related: Sequence[Article] = (), listed: bool = True) -> Page:
-        """The page of one article. An expired one (not listed) keeps its page, so links keep
-        working, but is in no list, feed, sitemap or search index."""
+    def _article_page_context(self, article: Article, newer: Article | None = None, older: Article | None = None,
+                              related: Sequence[Article] = (), listed: bool = True) -> dict[str, Any]:
+        """The context of an article's page. An expired one (not listed) keeps its page, so links
+        keep working, but is in no list, feed, sitemap or search index."""
         taxonomy = self.taxonomy
         group = taxonomy.level_group(article.level)
         crumbs = [Crumb(i18n.LEVELS, route(LEVELS_ROOT)), Crumb(group.level.name, group.route), Crumb(article.title)]
-        context = self.context(
+        return self.context(
             article.title, article.summary, "article", crumbs, article.route,
             image=article.share_image(self.site.config.base_path), feed_of=group.route if listed else None,
             article=article, level=group,
@@ -196,7 +196,6 @@ class PageBuilder:
             authors=taxonomy.article_authors(article),
             unit=taxonomy.unit_of.get(name_key(article.unit)) if article.unit else None,
             newer=newer, older=older, related=list(related))
-        return Page(article.route, "article.html", context, article.source, article.modified if listed else None)
 
     def search_page(self) -> Page:
         """/tim-kiem/: the search page; ?q=… opens it with the query run."""

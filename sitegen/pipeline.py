@@ -6,15 +6,16 @@ import hashlib
 import os
 import shutil
 import time
-
-import jinja2
 from dataclasses import dataclass, field, replace
 from dataclasses import fields as dataclass_fields
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from .cache import BuildCache, bundle_path, input_fingerprint, load_cache, read_inputs, save_cache, write_inputs
+import jinja2
+
+from .cache import (BuildCache, bundle_path, input_fingerprint, load_cache, read_inputs, save_cache, stat_key,
+                    write_inputs)
 from .config import SiteConfig, load_config, parse_base_url
 from .fingerprint import Fingerprints, template_keys
 from .dates import Moment, from_epoch
@@ -28,7 +29,7 @@ from .pages import PageBuilder
 from .parallel import map_chunks, workers
 from .progress import SILENT, Progress
 from .publish import schedule
-from .render import TEMPLATES_DIR, PageWriter, Rendered, Site, make_environment
+from .render import PageWriter, Rendered, Site, make_environment, template_problem
 from .search import IndexReport, article_glob, build_index, content_named, glob_matches
 from .taxonomy import build_taxonomy, check_menu_topics
 from .write import (check_output_dir, commit_changes, discard, fingerprint_assets, plan_copies, stage_copies,
@@ -121,8 +122,7 @@ def load_site(options: BuildOptions, report: Report, cache: BuildCache | None = 
     folder = os.path.join(options.root, CONTENT_DIR, "")
     for rel in article_files:
         try:
-            st = os.stat(folder + rel)
-            keys[rel] = ((st.st_ino, st.st_size, st.st_mtime_ns), context)
+            keys[rel] = (stat_key(folder + rel), context)      # a string path: no pathlib per file
         except OSError:
             keys[rel] = None
     todo = [rel for rel in article_files
@@ -318,10 +318,12 @@ def _build(options: BuildOptions, write: bool, progress: Progress) -> BuildResul
         link_map = {a.source[len(CONTENT_DIR) + 1:]: a.route.url(config.base_path) for a in plan.listed + plan.archived}
         bodies: dict = {}
         digests: dict[str, bytes] = {}
+        file_set = set(files)
         with progress.stage("markdown", len(plan.listed) + len(plan.archived)) as tick:
             # one pass over listed and archived articles: the link targets are hashed once
             rendered = render_bodies(config, plan.listed + plan.archived, files, images, report, link_map, cache,
-                                     bodies, tick, digests, reread=lambda rel: _markdown(options.root, rel, config, set(files)))
+                                     bodies, tick, digests,
+                                     reread=lambda rel: _markdown(options.root, rel, config, file_set))
             articles, archived = rendered[:len(plan.listed)], rendered[len(plan.listed):]
             # From here on only the HTML versions are used: let the Markdown ones go (at 100,000
             # articles they are hundreds of megabytes).
@@ -443,11 +445,8 @@ def render_changed(env, root: Path, site: Site, pages: list[Page], articles: lis
         memo = dict(cache.templates)
         templates = template_keys(env, root, {p.template for p in pages}, memo)
         cache.templates = memo
-    except jinja2.TemplateSyntaxError as err:
-        raise BuildError([Diagnostic(f"{TEMPLATES_DIR}/{err.name}", "template", err.message or str(err),
-                                     err.lineno)]) from None
-    except jinja2.TemplateNotFound as err:
-        raise BuildError([Diagnostic(f"{TEMPLATES_DIR}/{err.name}", "template", "not found")]) from None
+    except (jinja2.TemplateSyntaxError, jinja2.TemplateNotFound) as err:
+        raise BuildError([template_problem(err, err.name or "")]) from None
     everywhere = _digest(repr((site.config, sorted(site.assets.items()), site.build_time.year,
                                sorted((k, v.width, v.height, v.variants) for k, v in site.images.items()))))
     index_of = {a.source: i for i, a in enumerate(articles)}

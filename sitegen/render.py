@@ -11,12 +11,14 @@ from urllib.parse import quote, urlsplit
 import jinja2
 from markupsafe import Markup
 
+from .cache import CACHE_DIR
 from .config import SiteConfig
 from .errors import BuildError, Diagnostic
 from .images import ImageInfo, picture_attributes
 from .i18n import format_date, format_short_date
 from .models import Article, Page
 from .urls import Route
+from .write import file_key, same_size, write_file
 
 TEMPLATES_DIR = "templates"
 
@@ -48,7 +50,7 @@ def make_environment(root: Path, site: Site) -> jinja2.Environment:
     Compiled templates are kept in .cache/jinja/ (Jinja's own bytecode cache, checked against
     each template's source): otherwise every process that renders compiles the whole theme.
     """
-    bytecode = root / ".cache" / "jinja"
+    bytecode = root / CACHE_DIR / "jinja"
     try:
         bytecode.mkdir(parents=True, exist_ok=True)
         cache: jinja2.BytecodeCache | None = _BytecodeCache(str(bytecode))
@@ -217,18 +219,13 @@ class PageWriter:
 
     def write(self, page: Page) -> Rendered:
         """Render one page; raise BuildError naming the template file and line if it fails."""
-        from .write import file_key, same_size, write_file
-
         try:
             template = self.templates.get(page.template)
             if template is None:
                 template = self.templates[page.template] = self.env.get_template(page.template)
             data = template.render(page.context).encode("utf-8")
-        except jinja2.TemplateSyntaxError as err:
-            raise BuildError([Diagnostic(f"{TEMPLATES_DIR}/{err.name or page.template}", "template",
-                                         err.message or str(err), err.lineno)]) from None
-        except jinja2.TemplateNotFound as err:
-            raise BuildError([Diagnostic(f"{TEMPLATES_DIR}/{err.name}", "template", "not found")]) from None
+        except (jinja2.TemplateSyntaxError, jinja2.TemplateNotFound) as err:
+            raise BuildError([template_problem(err, page.template)]) from None
         except Exception as err:  # noqa: BLE001 - any template failure must be a clear line, not a traceback
             where, line = _template_frame(err, page.template)
             raise BuildError([Diagnostic(where, "template", f"{type(err).__name__}: {err} (rendering {page.source})",
@@ -239,6 +236,13 @@ class PageWriter:
         if written and self.staging is not None:
             write_file(self.staging, rel, data, self.made)
         return Rendered(rel, key, written)
+
+
+def template_problem(err: jinja2.TemplateSyntaxError | jinja2.TemplateNotFound, template: str) -> Diagnostic:
+    """A template that does not parse, or is not there, as a line naming the file (and line)."""
+    if isinstance(err, jinja2.TemplateNotFound):
+        return Diagnostic(f"{TEMPLATES_DIR}/{err.name}", "template", "not found")
+    return Diagnostic(f"{TEMPLATES_DIR}/{err.name or template}", "template", err.message or str(err), err.lineno)
 
 
 def _template_frame(err: BaseException, fallback: str) -> tuple[str, int | None]:

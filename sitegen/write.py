@@ -64,12 +64,18 @@ def staging_dir(out: Path) -> Path:
     return staging
 
 
+def make_parent(base: Path, rel: str, made: set[str]) -> None:
+    """Create the folder of `base/rel`; `made` remembers the folders already there (one
+    makedirs per folder, not per file: a site has a folder per article)."""
+    folder = rel.rpartition("/")[0]
+    if folder and folder not in made:
+        os.makedirs(base / folder, exist_ok=True)
+        made.add(folder)
+
+
 def write_file(staging: Path, rel: str, data: bytes, made: set[str]) -> None:
     """Write one output file under `staging`; `made` remembers the folders already created."""
-    folder, _, _ = rel.rpartition("/")
-    if folder and folder not in made:
-        os.makedirs(staging / folder, exist_ok=True)
-        made.add(folder)
+    make_parent(staging, rel, made)
     with open(staging / rel, "wb") as handle:
         handle.write(data)
 
@@ -78,10 +84,7 @@ def stage_copies(staging: Path, copies: dict[str, Path]) -> None:
     """Copy files (assets, images of content/) into the staging folder."""
     made: set[str] = set()
     for rel, source in copies.items():
-        folder = rel.rpartition("/")[0]
-        if folder and folder not in made:
-            os.makedirs(staging / folder, exist_ok=True)
-            made.add(folder)
+        make_parent(staging, rel, made)
         shutil.copyfile(source, staging / rel)
 
 
@@ -156,10 +159,7 @@ def commit_changes(out: Path, staging: Path, changed: set[str], expected: set[st
     try:
         made: set[str] = set()
         for rel in sorted(changed):
-            folder = rel.rpartition("/")[0]
-            if folder and folder not in made:
-                os.makedirs(out / folder, exist_ok=True)
-                made.add(folder)
+            make_parent(out, rel, made)
             os.replace(staging / rel, out / rel)
     finally:
         discard(staging)
