@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from .config import SiteConfig
@@ -15,14 +14,6 @@ from .urls import article_route, content_url
 CONTENT_DIR = "content"
 ARTICLE_SUFFIX = ".md"
 MAX_FILE_BYTES = 20 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Content:
-    """What content/ holds: the articles and the other files (images, documents)."""
-
-    articles: tuple[Article, ...]
-    files: tuple[str, ...]       # content-relative paths of non-article files
 
 
 def discover(root: Path) -> tuple[list[str], list[str], list[Diagnostic]]:
