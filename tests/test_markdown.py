@@ -122,3 +122,54 @@ def test_abbreviations_need_word_boundaries():
     md = make_markdown(GLOSSARY)
     assert "<abbr" not in render(md, "XCĐVC và CĐVCX\n")
     assert render(make_markdown({}), "CĐVC\n") == "<p>CĐVC</p>"
+
+
+# --- the gated inline processor: the stock processor's output, with searches skipped ---
+
+INLINE_SAMPLES = [
+    "Chữ thường, không ký tự đặc biệt nào: CĐVC, LĐLĐ, CNVCLĐ.",
+    "`mã` và ``hai `dấu` huyền`` rồi \\`không phải mã\\`",
+    "\\*không nghiêng\\* \\_không nghiêng\\_ \\[không liên kết\\] \\\\",
+    "*nghiêng* **đậm** ***cả hai*** _gạch_ __đậm__ a_b_c 2*3*4 * sao lẻ _",
+    "[liên kết](https://congdoan.vn \"tiêu đề\") [tham chiếu][r] [r] ![ảnh](a.jpg) ![ảnh][i]\n\n"
+    "[r]: https://congdoan.vn\n[i]: a.jpg",
+    "<https://congdoan.vn/a?b=1> <ban@congdoan.vn> <span class=\"x\">thẻ</span> <!-- chú thích -->",
+    "dòng một  \ndòng hai (xuống dòng cứng) & &amp; &#272; &#x110; &copy",
+    "Chú thích[^1] và [^2].\n\n[^1]: Một.\n[^2]: Hai *nghiêng*.",
+    "# Tiêu đề *nghiêng* `mã` {#rieng}\n\n| a | *b* |\n|---|---|\n| `c` | [d](e) |",
+    "[*nghiêng trong liên kết* và `mã`](x) **đậm có [liên kết](y) trong**",
+    "![ảnh một mình](anh.jpg \"Chú thích ảnh\")",
+    "a < b > c & d ! [ ] ^ ` \\ _ * chữ",
+]
+
+
+def _stock(glossary=None):
+    from markdown.treeprocessors import InlineProcessor
+    md = make_markdown(glossary)
+    md.treeprocessors.register(InlineProcessor(md), "inline", 20)
+    return md
+
+
+@pytest.mark.parametrize("text", INLINE_SAMPLES)
+def test_gated_inline_processor_matches_stock(md, text):
+    assert render(md, text) == render(_stock(), text)
+
+
+def test_gated_inline_processor_matches_stock_on_sample_site(md):
+    from pathlib import Path
+    import frontmatter
+    root = Path(__file__).resolve().parent.parent / "content"
+    texts = [frontmatter.load(path).content for path in sorted(root.rglob("*.md"))]
+    assert texts
+    stock = _stock()
+    for text in texts:
+        assert render(md, text) == render(stock, text)
+
+
+def test_every_inline_pattern_is_gated(md):
+    """If a Python-Markdown upgrade changes a pattern's regex its gate switches off (output stays
+    right, but slower): this test says so."""
+    from sitegen.markdown import _GatedInline, _gate
+    assert isinstance(md.treeprocessors["inline"], _GatedInline)
+    ungated = [item.name for item in md.inlinePatterns._priority if _gate(item.name, md.inlinePatterns[item.name]) is None]
+    assert ungated == []

@@ -75,3 +75,25 @@ def test_markdown_never_outputs_script_or_handlers(text):
 
 
 MD = make_markdown({"CĐVC": "Công đoàn Viên chức"})
+
+
+def _stock_markdown():
+    from markdown.treeprocessors import InlineProcessor
+    md = make_markdown({"CĐVC": "Công đoàn Viên chức"})
+    md.treeprocessors.register(InlineProcessor(md), "inline", 20)   # Python-Markdown's own
+    return md
+
+
+STOCK = _stock_markdown()
+# text made of the characters inline Markdown reacts to, and of words around them
+MARKDOWN_INLINE = st.lists(st.sampled_from(list("*_`\\[]()!<>&^#:;/\"'  \n-.xyĐạ") +
+                                           ["CĐVC", "http://a.vn", "a@b.vn", "&amp;", "[^1]", "\n\n",
+                                            "[^1]: n", "<b>", "</b>", "  \n", "![a](b.jpg)"]), max_size=60).map("".join)
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(MARKDOWN_INLINE)
+def test_gated_inline_processor_equals_stock(text):
+    """Skipping the searches that cannot match changes nothing in the output."""
+    links = Links("2019/12", "/", {}, frozenset())
+    assert render_markdown(MD, text, links) == render_markdown(STOCK, text, Links("2019/12", "/", {}, frozenset()))
