@@ -31,9 +31,14 @@ class Moment:
         and listings compare dates hundreds of thousands of times a build."""
         return self.value.timestamp()
 
-    def iso(self) -> str:
-        """ISO 8601 with offset (or a plain date when no time was given)."""
+    @cached_property
+    def _iso(self) -> str:
         return self.value.isoformat() if self.has_time else self.value.date().isoformat()
+
+    def iso(self) -> str:
+        """ISO 8601 with offset (or a plain date when no time was given); kept, as a card shows
+        it on every listing of the article."""
+        return self._iso
 
 
 def parse_moment(raw: object, tz: tzinfo) -> Moment:

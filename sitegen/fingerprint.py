@@ -12,6 +12,7 @@ from jinja2 import meta
 
 from .dates import Moment
 from .models import Article, Image
+from .render import TEMPLATE_GLOBALS
 from .urls import Route
 
 
@@ -115,7 +116,8 @@ def _field_names(cls: type) -> tuple[str, ...]:
 
 def template_keys(env: jinja2.Environment, root: Path, names: set[str],
                   memo: dict[str, tuple[str, ...]] | None = None) -> dict[str, bytes]:
-    """For each template, a hash of its source and of every template it extends or includes.
+    """For each template, a hash of its source and of every template it extends, includes,
+    imports or renders through a global (TEMPLATE_GLOBALS).
 
     `memo` maps a digest of a template's source to the templates it references, so a build
     parses only the templates that changed since the last one.
@@ -132,7 +134,12 @@ def template_keys(env: jinja2.Environment, root: Path, names: set[str],
         text = source(name)
         key = hashlib.blake2b(name.encode() + b"\x00" + text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
         if key not in memo:
-            memo[key] = tuple(child for child in meta.find_referenced_templates(env.parse(text, name=name)) if child)
+            tree = env.parse(text, name=name)
+            # globals that render a template, too (any name read counts: a local variable of the
+            # same name only adds a dependency, which is safe)
+            used = {node.name for node in tree.find_all(jinja2.nodes.Name) if node.ctx == "load"}
+            memo[key] = tuple([child for child in meta.find_referenced_templates(tree) if child] +
+                              [TEMPLATE_GLOBALS[g] for g in sorted(used) if g in TEMPLATE_GLOBALS])
         return memo[key]
 
     def closure(name: str, seen: set[str]) -> set[str]:

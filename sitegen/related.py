@@ -20,6 +20,7 @@ from collections import defaultdict
 from itertools import combinations
 
 from .models import Article
+from .parallel import map_chunks
 
 MAX_SUBSET_TOPICS = 4
 
@@ -56,18 +57,24 @@ def find_related(articles: list[Article], topic_keys: list[tuple[str, ...]], uni
     for key, members in lists.items():
         members.sort(key=lambda j: (times[j], j))
         ordered[key] = ([times[j] for j in members], members)
-    topic_sets = [set(keys) for keys in topic_keys]
-    result = []
-    for i in range(len(articles)):
-        candidates: set[int] = set()
-        for key in filed[i]:
-            stamps, members = ordered[key]
-            pos = bisect_left(stamps, times[i])
-            candidates.update(members[max(0, pos - k): pos + k + 1])
-        candidates.discard(i)
-        mine, unit, when = topic_sets[i], unit_keys[i], times[i]
-        ranked = sorted(candidates, key=lambda j: (-len(mine & topic_sets[j]),
-                                                   not (unit and unit_keys[j] == unit),
-                                                   abs(times[j] - when), -times[j], j))
-        result.append(ranked[:k])
-    return result
+    # topics as bits of an int: "how many topics shared" is one AND and a bit count
+    bit: dict[str, int] = {}
+    masks = [sum(1 << bit.setdefault(t, len(bit)) for t in set(keys)) for keys in topic_keys]
+
+    def rank(start: int, end: int) -> list[list[int]]:
+        result = []
+        for i in range(start, end):
+            candidates: set[int] = set()
+            for key in filed[i]:
+                stamps, members = ordered[key]
+                pos = bisect_left(stamps, times[i])
+                candidates.update(members[max(0, pos - k): pos + k + 1])
+            candidates.discard(i)
+            mine, unit, when = masks[i], unit_keys[i], times[i]
+            ranked = sorted(candidates, key=lambda j: (-(mine & masks[j]).bit_count(),
+                                                       not (unit and unit_keys[j] == unit),
+                                                       abs(times[j] - when), -times[j], j))
+            result.append(ranked[:k])
+        return result
+
+    return map_chunks(rank, len(articles))     # each article's ranking is independent: both cores

@@ -21,6 +21,10 @@ from .urls import Route
 from .write import file_key, same_size, write_file
 
 TEMPLATES_DIR = "templates"
+# Globals that render a template: a template that uses the name depends on that template (the
+# fingerprint stage follows this as it follows {% include %}).
+TEMPLATE_GLOBALS = {"article_card": "partials/article_card.html"}
+CARD_MEMO_MAX = 20_000      # cards kept per process: ~10 MB, whatever the size of the site
 
 
 @dataclass(frozen=True)
@@ -156,7 +160,25 @@ def make_environment(root: Path, site: Site) -> jinja2.Environment:
             return url(path)
         return config.base_path + min(info.variants, key=lambda v: (v.width, v.format != "WEBP")).path
 
-    env.globals.update(picture=picture, thumbnail=thumbnail, url=url, absolute_url=absolute_url, asset=asset, asset_path=asset_path, site=config,
+    cards: dict[tuple, tuple[Article, Markup]] = {}
+
+    def article_card(item: Article, *args, **kwargs) -> Markup:
+        """The card macro of partials/article_card.html, rendered once per article and arguments.
+
+        An article's card appears on every listing that shows it (its year, month, topics, level,
+        unit, authors, the home page): rendering it once saves about a tenth of a cold build.
+        The article is kept with its card, so its id cannot be reused by another object.
+        """
+        key = (id(item), args, tuple(kwargs.items()))
+        hit = cards.get(key)
+        if hit is None:
+            if len(cards) >= CARD_MEMO_MAX:
+                cards.clear()
+            macro = env.get_template(TEMPLATE_GLOBALS["article_card"]).module.article_card
+            hit = cards[key] = (item, macro(item, *args, **kwargs))
+        return hit[1]
+
+    env.globals.update(article_card=article_card, picture=picture, thumbnail=thumbnail, url=url, absolute_url=absolute_url, asset=asset, asset_path=asset_path, site=config,
                        build_year=site.build_time.year, breadcrumb_list=breadcrumb_list,
                        news_article=news_article)
     env.filters.update(

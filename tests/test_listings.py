@@ -8,6 +8,7 @@ import pytest
 from sitegen.dates import Moment
 from sitegen.models import Article
 from sitegen.paginate import paginate
+from sitegen.parallel import MIN_ITEMS
 from sitegen.related import find_related
 from sitegen.urls import route
 
@@ -258,12 +259,13 @@ def test_related_ranking_order():
     assert related[5] == []
 
 
-@pytest.mark.parametrize("seed", range(5))
-def test_related_matches_brute_force(seed):
+@pytest.mark.parametrize("seed, count", [(0, 300), (1, 300), (2, 300), (3, 300), (4, 300),
+                                         (5, 2 * MIN_ITEMS)])    # the last one is ranked by two processes
+def test_related_matches_brute_force(seed, count):
     rng = random.Random(seed)
     topics, units = [f"t{i}" for i in range(6)], ["u1", "u2", "u3", ""]
     articles = [make(i, rng.randrange(0, 2000), rng.sample(topics, rng.randint(0, 3)), rng.choice(units))
-                for i in range(300)]
+                for i in range(count)]
     keys = [tuple(a.topics) for a in articles]
     units_of = [a.unit for a in articles]
     assert find_related(articles, keys, units_of) == brute_force(articles, keys, units_of)
