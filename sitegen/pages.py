@@ -45,8 +45,11 @@ def _nav(site: Site, taxonomy: Taxonomy) -> list[NavItem]:
             term = taxonomy.topic_of.get(topic_key(entry.topic))
             if term is not None:
                 items.append(NavItem(entry.title or term.name, term.route.path))
-        else:
+        elif entry.url.startswith(("https://", "http://", "mailto:", "tel:")):
             items.append(NavItem(entry.title, entry.url))
+        else:
+            # site-relative, as page routes are ("luu-tru/"), so the header can mark the current page
+            items.append(NavItem(entry.title, entry.url.lstrip("/")))
     return items
 
 

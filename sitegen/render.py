@@ -23,7 +23,8 @@ from .write import file_key, same_size, write_file
 TEMPLATES_DIR = "templates"
 # Globals that render a template: a template that uses the name depends on that template (the
 # fingerprint stage follows this as it follows {% include %}).
-TEMPLATE_GLOBALS = {"article_card": "partials/article_card.html"}
+TEMPLATE_GLOBALS = {"article_card": "partials/article_card.html", "site_header": "partials/header.html",
+                    "site_footer": "partials/footer.html"}
 CARD_MEMO_MAX = 20_000      # cards kept per process: ~10 MB, whatever the size of the site
 
 
@@ -178,7 +179,27 @@ def make_environment(root: Path, site: Site) -> jinja2.Environment:
             hit = cards[key] = (item, macro(item, *args, **kwargs))
         return hit[1]
 
-    env.globals.update(article_card=article_card, picture=picture, thumbnail=thumbnail, url=url, absolute_url=absolute_url, asset=asset, asset_path=asset_path, site=config,
+    chrome: dict[tuple, tuple[object, Markup]] = {}
+
+    def site_chrome(name: str, key: tuple, keep: object = None, **values) -> Markup:
+        """A partial that is the same on many pages, rendered once per `key` in each process."""
+        hit = chrome.get(key)
+        if hit is None:
+            text = env.get_template(TEMPLATE_GLOBALS[name]).render(**values)
+            hit = chrome[key] = (keep, Markup(text[:-1] if text.endswith("\n") else text))
+        return hit[1]
+
+    def site_header(nav: list, path: str) -> Markup:
+        """partials/header.html: the header and menu, the same on every page but for the menu
+        item of the page itself. Rendered once per menu item, not on each of 13,000 pages."""
+        current = path if any(item.url == path for item in nav) else None
+        return site_chrome("site_header", ("header", id(nav), current), nav, nav=nav, current=current)
+
+    def site_footer() -> Markup:
+        """partials/footer.html: the footer, the same on every page."""
+        return site_chrome("site_footer", ("footer",))
+
+    env.globals.update(article_card=article_card, site_header=site_header, site_footer=site_footer, picture=picture, thumbnail=thumbnail, url=url, absolute_url=absolute_url, asset=asset, asset_path=asset_path, site=config,
                        build_year=site.build_time.year, breadcrumb_list=breadcrumb_list,
                        news_article=news_article)
     env.filters.update(

@@ -59,6 +59,8 @@ CHANGES = {
     "change date": lambda r: edit(first(r, "lien-doan*.md"), "date: 2019-12-31", "date: 2023-01-05"),
     "edit template": lambda r: edit(r / "templates/partials/article_card.html", "card-unit", "card-unit don-vi"),
     "edit base template": lambda r: edit(r / "templates/base.html", "Chuyển đến nội dung chính", "Đến nội dung"),
+    "edit header": lambda r: edit(r / "templates/partials/header.html", "Tìm bài viết…", "Tìm…"),
+    "edit footer": lambda r: edit(r / "templates/partials/footer.html", "Địa chỉ:", "Đ/c:"),
     "edit site.yaml": lambda r: edit(r / "site.yaml", "listing: 20", "listing: 2"),
     "edit menu": lambda r: edit(r / "site.yaml", "  - {topic: Thi đua}\n", ""),
     "change asset": lambda r: (r / "assets/style.css").write_text(

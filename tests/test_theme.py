@@ -127,3 +127,27 @@ def test_skip_link_and_language(built):
 
 def test_favicon_at_root(built):
     assert (built / "favicon.ico").read_bytes()[:4] == b"\x00\x00\x01\x00"
+
+
+def _current_menu_items(html: str) -> list[str]:
+    menu = html[html.index('<nav class="site-nav"'):]
+    menu = menu[: menu.index("</nav>")]
+    return re.findall(r'<a href="([^"]+)" aria-current="page">', menu)
+
+
+@pytest.mark.parametrize("path, current", [
+    ("index.html", ["/"]),
+    ("luu-tru/index.html", ["/luu-tru/"]),
+    ("chu-de/index.html", ["/chu-de/"]),
+    ("cap/co-so/index.html", ["/cap/co-so/"]),
+    ("2019/index.html", []),
+])
+def test_menu_marks_the_current_page_only(built, path, current):
+    """The header is rendered once per menu item and reused: each page still marks its own item."""
+    assert _current_menu_items((built / path).read_text(encoding="utf-8")) == current
+
+
+def test_article_page_marks_no_menu_item(built):
+    article = next(p for p in sorted(built.glob("20[0-9][0-9]/[0-9][0-9]/*/index.html")))
+    html = article.read_text(encoding="utf-8")
+    assert _current_menu_items(html) == [] and '<footer class="site-footer">' in html
