@@ -12,7 +12,10 @@ benchmarks/search.py):
 and prints wall time, pages per second, peak memory (max RSS of the build process) and output
 size. With --compare, Hugo (anchors/hugo-fast and anchors/hugo, from the pinned `hugo` package)
 and Pelican (anchors/pelican) build the same corpus in the same run, and the ratios are printed
-(for corpora up to --compare-up-to articles: Pelican takes many minutes at 100,000).
+(for corpora up to --compare-up-to articles: Pelican takes many minutes at 100,000). With
+--rounds N the three cold builds are run N times in turn (portal, Hugo, Pelican, portal, …) and
+the median of each round's ratio is printed: on a shared machine whose speed drifts, builds run
+side by side compare better than single runs.
 `pip install -r benchmarks/requirements.txt` installs them. When the run has two sizes, the ratio
 of their cold times is printed too (the scaling target is 100,000 ≤ 12 × 10,000).
 Nothing here is asserted by tests.
@@ -54,11 +57,26 @@ def size_of(folder: Path) -> tuple[int, int]:
     return len(files), sum(p.stat().st_size for p in files)
 
 
-def portal(root: Path, edits: int) -> dict[str, tuple[float, int]]:
-    build = [sys.executable, str(REPO / "build.py"), "--root", str(root), "--no-search", "-q"]
+def portal_command(root: Path) -> list[str]:
+    return [sys.executable, str(REPO / "build.py"), "--root", str(root), "--no-search", "-q"]
+
+
+def portal_cold(root: Path) -> tuple[float, int]:
+    """A build with no output/ and no .cache/."""
     shutil.rmtree(root / "output", ignore_errors=True)
     shutil.rmtree(root / ".cache", ignore_errors=True)
-    results = {"cold": timed(build), "no-change": timed(build)}
+    return timed(portal_command(root))
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def portal(root: Path, edits: int) -> dict[str, tuple[float, int]]:
+    build = portal_command(root)
+    results = {"cold": portal_cold(root), "no-change": timed(build)}
     articles = sorted((root / "content").rglob("*.md"))
     times = []
     count = len(articles)
@@ -103,6 +121,8 @@ def main() -> None:
                         help="time N one-edit rebuilds (a different article each) and report the median")
     parser.add_argument("--compare-up-to", type=int, default=10000, metavar="N",
                         help="compare with Hugo and Pelican only for corpora of at most N articles")
+    parser.add_argument("--rounds", type=int, default=1, metavar="N",
+                        help="with --compare, time the cold builds N times in turn and print the median ratios")
     parser.add_argument("--work", type=Path, default=Path("/tmp/portal-bench"))
     args = parser.parse_args()
     print(f"# {platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
@@ -128,6 +148,19 @@ def main() -> None:
             print(f"hugo-fast         {fast:7.2f} s   portal/hugo-fast = {cold / fast:.2f}")
             print(f"hugo (related)    {related:7.2f} s   portal/hugo      = {cold / related:.2f}")
             print(f"pelican           {pel:7.2f} s   pelican/portal   = {pel / cold:.2f}")
+            if args.rounds > 1:
+                rounds = [(cold, fast, pel)]
+                for _ in range(args.rounds - 1):
+                    again = portal_cold(root)[0]
+                    rounds.append((again, hugo(root, "hugo-fast", args.work / f"anchors-{count}"),
+                                   pelican(count, args.work / f"anchors-{count}")))
+                print(f"cold builds in turn, {args.rounds} rounds (portal, hugo-fast, pelican):")
+                for n, (p, h, pe) in enumerate(rounds, 1):
+                    print(f"  round {n}: portal {p:6.2f} s  hugo-fast {h:6.2f} s  pelican {pe:6.2f} s  "
+                          f"portal/hugo-fast = {p / h:.2f}  pelican/portal = {pe / p:.2f}")
+                print(f"  median: portal {median([r[0] for r in rounds]):.2f} s, "
+                      f"portal/hugo-fast = {median([r[0] / r[1] for r in rounds]):.2f}, "
+                      f"pelican/portal = {median([r[2] / r[0] for r in rounds]):.2f}")
     sizes = sorted(colds)
     for small, large in zip(sizes, sizes[1:]):
         print(f"\ncold {large} / cold {small} = {colds[large] / colds[small]:.2f} "
