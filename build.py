@@ -2,7 +2,7 @@
 """Build the portal: `python build.py --help`."""
 import sys
 
-from sitegen.cli import main
+from sitegen.cli import exit_now, main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

@@ -156,10 +156,11 @@ def inputs_path(root: Path, output: Path) -> Path:
     return cache_path(root, output).with_name(cache_path(root, output).stem.replace("build-", "inputs-") + ".json")
 
 
-def input_fingerprint(root: Path, settings: str) -> str:
+def input_fingerprint(root: Path, settings: str, stats: dict[str, tuple[int, int, int]] | None = None) -> str:
     """A fingerprint of every source file's identity (inode, size, time) and of the build settings.
 
-    About 10,000 stat calls for 10,000 articles: a few tens of milliseconds.
+    About 10,000 stat calls for 10,000 articles: a few tens of milliseconds. `stats` receives each
+    file's identity by path, so that loading need not ask for it again.
     """
     digest = hashlib.blake2b(settings.encode("utf-8", "surrogatepass"), digest_size=16)
     digest.update(GENERATOR.encode())
@@ -174,6 +175,8 @@ def input_fingerprint(root: Path, settings: str) -> str:
                 path = os.path.join(dirpath, name)
                 st = os.stat(path)
                 digest.update(f"{path}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
+                if stats is not None:
+                    stats[path] = (st.st_ino, st.st_size, st.st_mtime_ns)
     return digest.hexdigest()
 
 

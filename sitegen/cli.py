@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import atexit
 import sys
 import time
 import traceback
@@ -134,6 +136,22 @@ def _summary(result: BuildResult, options: BuildOptions, total: float, verbose: 
           f"{result.pages - result.rendered} unchanged), {result.files} files ({result.written} written, "
           f"{result.files - result.written} unchanged, {result.deleted} deleted) into {options.output} "
           f"in {total:.2f}s ({stages}){search}{held_text}; {len(result.warnings)} warning(s)")
+
+
+def exit_now(code: int) -> None:
+    """End the process with `code`, without freeing every object one by one.
+
+    A build leaves hundreds of thousands of objects (articles, pages, the cache) that Python would
+    otherwise release at exit: about 0.1 s at 10,000 articles, a twentieth of a rebuild. The exit
+    handlers still run and the output is flushed; nothing else is left to do.
+    """
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code if isinstance(code, int) else 1)
 
 
 def main(argv: list[str] | None = None) -> int:

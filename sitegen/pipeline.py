@@ -97,10 +97,11 @@ def build_time(config: SiteConfig) -> datetime:
 
 
 def load_site(options: BuildOptions, report: Report, cache: BuildCache | None = None,
-              ) -> tuple[SiteConfig, list[Article], list[str]]:
+              stats: dict[str, tuple[int, int, int]] | None = None) -> tuple[SiteConfig, list[Article], list[str]]:
     """Load and validate config and every article, collecting problems in `report`.
 
-    Only a broken site.yaml stops here: without it nothing else can be checked.
+    Only a broken site.yaml stops here: without it nothing else can be checked. `stats` are the
+    files' identities as the input fingerprint just read them (a file missing there is asked for).
     """
     config, problems = load_config(options.root)
     if config is None:
@@ -120,9 +121,11 @@ def load_site(options: BuildOptions, report: Report, cache: BuildCache | None = 
                             sorted(other_files))))
     keys = {}
     folder = os.path.join(options.root, CONTENT_DIR, "")
+    stats = stats or {}
     for rel in article_files:
+        path = folder + rel                                     # a string path: no pathlib per file
         try:
-            keys[rel] = (stat_key(folder + rel), context)      # a string path: no pathlib per file
+            keys[rel] = (stats.get(path) or stat_key(path), context)
         except OSError:
             keys[rel] = None
     todo = [rel for rel in article_files
@@ -289,9 +292,10 @@ def _build(options: BuildOptions, write: bool, progress: Progress) -> BuildResul
     stage = _Stages(result)
     report = Report()
     out = options.output.resolve()
+    stats: dict[str, tuple[int, int, int]] = {}       # each source file's identity, read once
     if write:
         with stage("unchanged?"):
-            inputs = _inputs(options)
+            inputs = _inputs(options, stats)
             previous = read_inputs(options.root, out)
             clock = _clock()
             if (previous and previous["inputs"] == inputs and out.is_dir()
@@ -303,7 +307,7 @@ def _build(options: BuildOptions, write: bool, progress: Progress) -> BuildResul
     with stage("cache"):
         cache = load_cache(options.root, out) if write else BuildCache()
     with stage("load"):
-        config, everything, files = load_site(options, report, cache)
+        config, everything, files = load_site(options, report, cache, stats)
         if write:
             report.extend(check_output_dir(options.root, options.output))
         now = build_time(config)
@@ -416,9 +420,9 @@ def _build(options: BuildOptions, write: bool, progress: Progress) -> BuildResul
     return result
 
 
-def _inputs(options: BuildOptions) -> str:
+def _inputs(options: BuildOptions, stats: dict | None = None) -> str:
     settings = repr((options.strict, options.drafts, options.future, options.search, options.base_url))
-    return input_fingerprint(options.root, settings)
+    return input_fingerprint(options.root, settings, stats)
 
 
 def _clock() -> float:
