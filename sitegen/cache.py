@@ -39,7 +39,8 @@ class BuildCache:
     output: str = ""                                           # the output folder it describes
     # rel -> (parse key, article without its body, problems, (body digest, may link))
     articles: dict[str, tuple] = field(default_factory=dict)
-    # body key -> (html, missing targets, images without alt, summary, first image)
+    # body key -> (html, missing targets, images without alt, summary, first image); the html of a
+    # body loaded from the cache is a LazyHTML, read from its shard only if a page shows it
     bodies: dict[str, tuple] = field(default_factory=dict)
     pages: dict[str, str] = field(default_factory=dict)        # output rel -> page fingerprint
     files: dict[str, str] = field(default_factory=dict)        # output manifest: rel -> content key
@@ -50,9 +51,61 @@ class BuildCache:
     metadata: dict[str, tuple] = field(default_factory=dict)   # article source -> (digest, digest of its metadata)
     templates: dict[str, tuple] = field(default_factory=dict)  # template source digest -> templates it references
     loaded: dict[tuple[str, int], object] = field(default_factory=dict)  # shard -> its signature when loaded
+    html: HtmlStore | None = None                              # where LazyHTML bodies are read from
 
 
 SHARDS = 64     # the parsed articles and rendered bodies are kept in this many files each
+
+
+class HtmlStore:
+    """The rendered bodies of the last build, read shard by shard when a page first needs one.
+
+    A rebuild after one edit renders a few pages out of thousands; reading every body (tens of
+    megabytes at 10,000 articles) would cost more than the rendering. Each build has its own
+    store: a preview server's next build never sees a shard as an earlier build read it.
+    """
+
+    def __init__(self, folder: Path | None):
+        self.folder = folder
+        self.shards: dict[int, dict[str, str]] = {}
+        self.damaged: set[int] = set()        # shards that lacked a body: rewritten at the next save
+
+    def get(self, key: str) -> str | None:
+        """The body of `key`, or None when its shard is missing or broken."""
+        n = _shard_of(key)
+        if n not in self.shards:
+            self.shards[n] = (_read_shard(self.folder / f"html-{n:02d}.pickle") if self.folder else None) or {}
+        html = self.shards[n].get(key)
+        if html is None:
+            self.damaged.add(n)
+        return html
+
+
+class LazyHTML:
+    """A cached article body that is read when a template first shows it (str() of it).
+
+    It has no __html__, on purpose: Markup() and |safe_html take its text as it is, and
+    autoescaping (atom.xml) escapes it, exactly as for a str. If its shard was lost, `fallback`
+    converts the article's Markdown again.
+    """
+
+    __slots__ = ("key", "store", "fallback", "_text")
+
+    def __init__(self, key: str, store: HtmlStore):
+        self.key, self.store, self.fallback, self._text = key, store, None, None
+
+    def __str__(self) -> str:
+        if self._text is None:
+            text = self.store.get(self.key)
+            if text is None:
+                if self.fallback is None:
+                    raise LookupError(f"cached body {self.key} is gone")
+                text = self.fallback()
+            self._text = text
+        return self._text
+
+    def __repr__(self) -> str:
+        return f"LazyHTML({self.key!r})"
 
 
 def cache_path(root: Path, output: Path) -> Path:
@@ -103,19 +156,29 @@ def load_cache(root: Path, output: Path) -> BuildCache:
     if not isinstance(cache, BuildCache) or cache.generator != GENERATOR or cache.output != str(output):
         return BuildCache(output=str(output))
     folder = _shard_dir(root, output)
+    cache.html = HtmlStore(folder)
     for kind in ("articles", "bodies"):
         merged: dict = {}
         for n in range(SHARDS):
-            try:
-                with open(folder / f"{kind}-{n:02d}.pickle", "rb") as handle:
-                    generator, shard = pickle.load(handle)   # noqa: S301 - our own file
-            except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+            shard = _read_shard(folder / f"{kind}-{n:02d}.pickle")
+            if shard is None:
                 continue
-            if generator == GENERATOR and isinstance(shard, dict):
-                merged.update(shard)
-                cache.loaded[(kind, n)] = _signature(kind, shard)
+            if kind == "bodies":        # (None, …): the html stays in its own shard until needed
+                shard = {key: (LazyHTML(key, cache.html), *rest) for key, (_, *rest) in shard.items()}
+            merged.update(shard)
+            cache.loaded[(kind, n)] = _signature(kind, shard)
         setattr(cache, kind, merged)
     return cache
+
+
+def _read_shard(path: Path) -> dict | None:
+    """A shard written by this generator, or None (missing, unreadable or older)."""
+    try:
+        with open(path, "rb") as handle:
+            generator, shard = pickle.load(handle)   # noqa: S301 - our own file in our own .cache/
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+        return None
+    return shard if generator == GENERATOR and isinstance(shard, dict) else None
 
 
 def save_cache(root: Path, output: Path, cache: BuildCache) -> None:
@@ -124,12 +187,17 @@ def save_cache(root: Path, output: Path, cache: BuildCache) -> None:
     path = cache_path(root, output)
     folder = _shard_dir(root, output)
     folder.mkdir(parents=True, exist_ok=True)
-    for kind in ("articles", "bodies"):
-        for n, shard in enumerate(_split(getattr(cache, kind))):
-            if cache.loaded.get((kind, n)) == _signature(kind, shard):
-                continue
-            _dump((GENERATOR, shard), folder / f"{kind}-{n:02d}.pickle")
-    rest = dataclasses.replace(cache, articles={}, bodies={}, loaded={})
+    for n, shard in enumerate(_split(cache.articles)):
+        if cache.loaded.get(("articles", n)) != _signature("articles", shard):
+            _dump((GENERATOR, shard), folder / f"articles-{n:02d}.pickle")
+    damaged = cache.html.damaged if cache.html is not None else set()
+    for n, shard in enumerate(_split(cache.bodies)):
+        if cache.loaded.get(("bodies", n)) == _signature("bodies", shard) and n not in damaged:
+            continue
+        # the html first (str() reads the old shard's bodies before it is replaced), then the rest
+        _dump((GENERATOR, {key: str(entry[0]) for key, entry in shard.items()}), folder / f"html-{n:02d}.pickle")
+        _dump((GENERATOR, {key: (None, *entry[1:]) for key, entry in shard.items()}), folder / f"bodies-{n:02d}.pickle")
+    rest = dataclasses.replace(cache, articles={}, bodies={}, loaded={}, html=None)
     _dump(rest, path)
 
 

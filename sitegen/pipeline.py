@@ -9,12 +9,13 @@ import time
 from dataclasses import dataclass, field, replace
 from dataclasses import fields as dataclass_fields
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
 import jinja2
 
-from .cache import (BuildCache, bundle_path, input_fingerprint, load_cache, read_inputs, save_cache, stat_key,
+from .cache import (BuildCache, LazyHTML, bundle_path, input_fingerprint, load_cache, read_inputs, save_cache, stat_key,
                     write_inputs)
 from .config import SiteConfig, load_config, parse_base_url
 from .fingerprint import Fingerprints, template_keys
@@ -224,6 +225,11 @@ def render_bodies(config: SiteConfig, articles: list[Article], files: list[str],
             done.append((html, tuple(links.missing), tuple(links.no_alt), derive_summary(html), first_image(html)))
         return done
 
+    def again(article: Article, source_dir: str) -> str:
+        """A cached body whose shard was lost: its Markdown converted again."""
+        links = Links(source_dir, config.base_path, link_map, file_set, images)
+        return render_markdown(make_markdown(config.glossary), markdown_of(article), links)
+
     converted = dict(zip((key for _, _, key in todo), map_chunks(convert, len(todo))))
     done = []
     for article, source_dir, key in jobs:
@@ -231,6 +237,8 @@ def render_bodies(config: SiteConfig, articles: list[Article], files: list[str],
         if fresh is not None:
             fresh[key] = hit
         body, missing, no_alt, summary, image = hit
+        if isinstance(body, LazyHTML):
+            body.fallback = partial(again, article, source_dir)
         tick()
         for kind, target in missing:
             if kind == "image":
