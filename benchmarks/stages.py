@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Where a cold build's time goes: each stage's time per article or per page, on one core.
 
-    python benchmarks/stages.py [--articles 10000] [--work /tmp/portal-bench]
+    python benchmarks/stages.py [--articles 10000] [--check] [--work /tmp/portal-bench]
 
 Builds the generated corpus once from nothing (no output/, no .cache/, no search index) with the
 process pinned to one core, so the stages run serially and their times add up to the build's
 CPU cost; then prints each stage's total and its cost per article (load, Markdown) or per page
 (group, render and write). Divide by the cores of a machine for a rough wall-clock figure.
+With --check nothing is written (`build.py check`): the render stage is then the CPU's work
+alone, without the disk's, whose speed on a shared machine moves a lot (benchmarks/disk.py).
 Nothing here is asserted by tests.
 """
 from __future__ import annotations
@@ -29,6 +31,7 @@ PER_ARTICLE = {"load", "markdown"}
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=10000)
+    parser.add_argument("--check", action="store_true", help="write nothing: time the CPU's work alone")
     parser.add_argument("--work", type=Path, default=Path("/tmp/portal-bench"))
     args = parser.parse_args()
     root = make_site(args.work / f"corpus-{args.articles}", args.articles)
@@ -36,9 +39,9 @@ def main() -> None:
     shutil.rmtree(root / ".cache", ignore_errors=True)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})     # one core: no workers
-    result = build(BuildOptions(root=root, output=root / "output", search=False))
+    result = build(BuildOptions(root=root, output=root / "output", search=False), write=not args.check)
     print(f"# {platform.node()}, one core, Python {platform.python_version()}: {result.articles} articles, "
-          f"{result.pages} pages")
+          f"{result.pages} pages{', nothing written' if args.check else ''}")
     total = sum(seconds for _, seconds in result.timings)
     for name, seconds in result.timings:
         count, unit = (result.articles, "article") if name in PER_ARTICLE else (result.pages, "page")
