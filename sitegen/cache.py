@@ -66,7 +66,7 @@ class HtmlStore:
     store: a preview server's next build never sees a shard as an earlier build read it.
     """
 
-    def __init__(self, folder: Path | None):
+    def __init__(self, folder: Path):
         self.folder = folder
         self.shards: dict[int, dict[str, bytes]] = {}      # bodies as UTF-8 (see save_cache)
         self.damaged: set[int] = set()        # shards that lacked a body: rewritten at the next save
@@ -75,7 +75,7 @@ class HtmlStore:
         """The body of `key`, or None when its shard is missing or broken."""
         n = _shard_of(key)
         if n not in self.shards:
-            self.shards[n] = (_read_shard(self.folder / f"html-{n:02d}.pickle") if self.folder else None) or {}
+            self.shards[n] = _read_shard(self.folder / f"html-{n:02d}.pickle") or {}
         html = self.shards[n].get(key)
         if not isinstance(html, bytes):
             self.damaged.add(n)
