@@ -18,7 +18,9 @@ the median of each round's ratio is printed: on a shared machine whose speed dri
 side by side compare better than single runs.
 `pip install -r benchmarks/requirements.txt` installs them. When the run has two sizes, the ratio
 of their cold times is printed too (the scaling target is 100,000 ≤ 12 × 10,000).
-Nothing here is asserted by tests.
+Outputs and caches are moved aside before a cold build and deleted when the run ends, never
+just before a timed build (see corpus.set_aside: on this machine's disk that would time the
+deletion). Nothing here is asserted by tests.
 """
 from __future__ import annotations
 
@@ -35,7 +37,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.corpus import MAKE_CORPUS, make_site  # noqa: E402
+from benchmarks.corpus import MAKE_CORPUS, empty_trash, make_site, set_aside  # noqa: E402
 
 ANCHORS = MAKE_CORPUS.parent / "anchors"
 
@@ -61,10 +63,10 @@ def portal_command(root: Path) -> list[str]:
     return [sys.executable, str(REPO / "build.py"), "--root", str(root), "--no-search", "-q"]
 
 
-def portal_cold(root: Path) -> tuple[float, int]:
-    """A build with no output/ and no .cache/."""
-    shutil.rmtree(root / "output", ignore_errors=True)
-    shutil.rmtree(root / ".cache", ignore_errors=True)
+def portal_cold(root: Path, work: Path) -> tuple[float, int]:
+    """A build with no output/ and no .cache/ (set aside, not deleted: see corpus.set_aside)."""
+    set_aside(root / "output", work)
+    set_aside(root / ".cache", work)
     return timed(portal_command(root))
 
 
@@ -74,9 +76,9 @@ def median(values: list[float]) -> float:
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
-def portal(root: Path, edits: int) -> dict[str, tuple[float, int]]:
+def portal(root: Path, edits: int, work: Path) -> dict[str, tuple[float, int]]:
     build = portal_command(root)
-    results = {"cold": portal_cold(root), "no-change": timed(build)}
+    results = {"cold": portal_cold(root, work), "no-change": timed(build)}
     articles = sorted((root / "content").rglob("*.md"))
     times = []
     count = len(articles)
@@ -97,7 +99,7 @@ def hugo(root: Path, anchor: str, work: Path) -> float:
         shutil.copytree(ANCHORS / anchor, site)
         shutil.copytree(root / "content", site / "content" / "posts")
     out = work / f"hugo-out-{anchor}"
-    shutil.rmtree(out, ignore_errors=True)
+    set_aside(out, work.parent)
     return timed(["hugo", "--quiet", "-s", str(site), "-d", str(out)])[0]
 
 
@@ -109,7 +111,7 @@ def pelican(count: int, work: Path) -> float:
                         "--format", "pelican"], check=True, stdout=subprocess.DEVNULL)
         shutil.copy(ANCHORS / "pelican" / "pelicanconf.py", site / "pelicanconf.py")
     out = work / f"pelican-out-{count}"
-    shutil.rmtree(out, ignore_errors=True)
+    set_aside(out, work.parent)
     return timed(["pelican", "content", "-s", "pelicanconf.py", "-o", str(out), "-q"], cwd=site)[0]
 
 
@@ -130,7 +132,7 @@ def main() -> None:
     colds: dict[int, float] = {}
     for count in args.articles:
         root = make_site(args.work / f"corpus-{count}", count)
-        results = portal(root, args.edits)
+        results = portal(root, args.edits, args.work)
         edits = results.pop("edits")
         files, size = size_of(root / "output")
         pages = sum(1 for _ in (root / "output").rglob("*.html"))
@@ -151,7 +153,7 @@ def main() -> None:
             if args.rounds > 1:
                 rounds = [(cold, fast, pel)]
                 for _ in range(args.rounds - 1):
-                    again = portal_cold(root)[0]
+                    again = portal_cold(root, args.work)[0]
                     rounds.append((again, hugo(root, "hugo-fast", args.work / f"anchors-{count}"),
                                    pelican(count, args.work / f"anchors-{count}")))
                 print(f"cold builds in turn, {args.rounds} rounds (portal, hugo-fast, pelican):")
@@ -161,6 +163,7 @@ def main() -> None:
                 print(f"  median: portal {median([r[0] for r in rounds]):.2f} s, "
                       f"portal/hugo-fast = {median([r[0] / r[1] for r in rounds]):.2f}, "
                       f"pelican/portal = {median([r[2] / r[0] for r in rounds]):.2f}")
+    empty_trash(args.work)         # after every timing: see corpus.set_aside
     sizes = sorted(colds)
     for small, large in zip(sizes, sizes[1:]):
         print(f"\ncold {large} / cold {small} = {colds[large] / colds[small]:.2f} "

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import argparse
 import platform
-import shutil
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.corpus import make_site  # noqa: E402
+from benchmarks.corpus import empty_trash, make_site, set_aside  # noqa: E402
 from sitegen.pipeline import BuildOptions, build  # noqa: E402
 
 
@@ -31,8 +30,8 @@ def main() -> None:
     print(f"{'articles':>9} {'first index':>12} {'after edit':>11} {'index size':>11} {'files':>7} {'pages':>7}")
     for count in args.articles:
         root = make_site(args.work / f"corpus-{count}", count)
-        shutil.rmtree(root / "output", ignore_errors=True)
-        shutil.rmtree(root / ".cache", ignore_errors=True)
+        set_aside(root / "output", args.work)     # not deleted: see corpus.set_aside
+        set_aside(root / ".cache", args.work)
         options = BuildOptions(root=root, output=root / "output", search=True)
         result = build(options)
         first, index = dict(result.timings)["search"], result.index
@@ -41,6 +40,7 @@ def main() -> None:
         again = dict(build(options).timings)["search"]
         print(f"{count:>9} {first:>11.2f}s {again:>10.2f}s {index.bytes / 1024 / 1024:>9.1f}MB {index.files:>7} "
               f"{index.pages:>7}")
+    empty_trash(args.work)
 
 
 if __name__ == "__main__":

@@ -16,13 +16,12 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import shutil
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.corpus import make_site  # noqa: E402
+from benchmarks.corpus import empty_trash, make_site, set_aside  # noqa: E402
 from sitegen.pipeline import BuildOptions, build  # noqa: E402
 
 PER_ARTICLE = {"load", "markdown"}
@@ -35,8 +34,8 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/portal-bench"))
     args = parser.parse_args()
     root = make_site(args.work / f"corpus-{args.articles}", args.articles)
-    shutil.rmtree(root / "output", ignore_errors=True)
-    shutil.rmtree(root / ".cache", ignore_errors=True)
+    set_aside(root / "output", args.work)     # not deleted: see corpus.set_aside
+    set_aside(root / ".cache", args.work)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})     # one core: no workers
     result = build(BuildOptions(root=root, output=root / "output", search=False), write=not args.check)
@@ -47,6 +46,7 @@ def main() -> None:
         count, unit = (result.articles, "article") if name in PER_ARTICLE else (result.pages, "page")
         print(f"{name:<11} {seconds:8.2f} s  {seconds / count * 1000:7.3f} ms per {unit}")
     print(f"{'total':<11} {total:8.2f} s")
+    empty_trash(args.work)
 
 
 if __name__ == "__main__":
