@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -57,6 +58,29 @@ def set_aside(folder: Path, work: Path) -> None:
             return
 
 
+RECENT = 300    # seconds during which this disk's ext4 will not reuse a freed inode
+
+
 def empty_trash(work: Path) -> None:
-    """Delete what set_aside moved away (after the timings: see set_aside)."""
-    shutil.rmtree(work / "trash", ignore_errors=True)
+    """Delete what set_aside moved away (after the timings: see set_aside), and note when."""
+    if (work / "trash").exists():
+        shutil.rmtree(work / "trash", ignore_errors=True)
+        note_deletion(work)
+
+
+def note_deletion(work: Path) -> None:
+    """Remember that many files under `work` were just deleted (wait_for_disk reads it)."""
+    work.mkdir(parents=True, exist_ok=True)
+    (work / ".trash-emptied").touch()
+
+
+def wait_for_disk(work: Path) -> None:
+    """Before timing anything, wait until the last empty_trash is RECENT seconds old, so that
+    one benchmark's clean-up does not slow the next one's builds (see set_aside)."""
+    try:
+        left = RECENT - (time.time() - (work / ".trash-emptied").stat().st_mtime)
+    except OSError:
+        return
+    if left > 0:
+        print(f"# waiting {left:.0f} s: files were deleted under {work} less than {RECENT} s ago", flush=True)
+        time.sleep(left)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.corpus import empty_trash, set_aside  # noqa: E402
+from benchmarks.corpus import empty_trash, note_deletion, set_aside, wait_for_disk  # noqa: E402
 
 
 def write_files(base: Path, count: int, data: bytes) -> None:
@@ -47,10 +47,12 @@ def main() -> None:
     print(f"# {platform.node()}, {time.strftime('%Y-%m-%d %H:%M')}: {args.files} files of {args.size} bytes, "
           f"one folder each, under {args.work}, "
           f"{'deleted' if args.delete else 'set aside'} between rounds")
+    wait_for_disk(args.work)
     shutil.rmtree(base, ignore_errors=True)
     for round_ in range(1, args.rounds + 1):
         if args.delete:
             shutil.rmtree(base, ignore_errors=True)
+            note_deletion(args.work)
         else:
             set_aside(base, args.work)
         base.mkdir(parents=True)
@@ -60,6 +62,7 @@ def main() -> None:
         print(f"round {round_}: {wall:6.2f} s wall, {after.system - before.system:6.2f} s system, "
               f"{wall / args.files * 1000:.3f} ms a file")
     shutil.rmtree(base, ignore_errors=True)
+    note_deletion(args.work)
     empty_trash(args.work)
 
 

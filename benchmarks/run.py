@@ -37,7 +37,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.corpus import MAKE_CORPUS, empty_trash, make_site, set_aside  # noqa: E402
+from benchmarks.corpus import MAKE_CORPUS, empty_trash, make_site, set_aside, wait_for_disk  # noqa: E402
 
 ANCHORS = MAKE_CORPUS.parent / "anchors"
 
@@ -129,6 +129,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"# {platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"{time.strftime('%Y-%m-%d %H:%M')}")
+    wait_for_disk(args.work)
     colds: dict[int, float] = {}
     for count in args.articles:
         root = make_site(args.work / f"corpus-{count}", count)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.corpus import empty_trash, make_site, set_aside  # noqa: E402
+from benchmarks.corpus import empty_trash, make_site, set_aside, wait_for_disk  # noqa: E402
 from sitegen.pipeline import BuildOptions, build  # noqa: E402
 
 
@@ -28,6 +28,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"# {platform.node()} {platform.machine()}, Python {platform.python_version()}")
     print(f"{'articles':>9} {'first index':>12} {'after edit':>11} {'index size':>11} {'files':>7} {'pages':>7}")
+    wait_for_disk(args.work)
     for count in args.articles:
         root = make_site(args.work / f"corpus-{count}", count)
         set_aside(root / "output", args.work)     # not deleted: see corpus.set_aside

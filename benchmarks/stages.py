@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.corpus import empty_trash, make_site, set_aside  # noqa: E402
+from benchmarks.corpus import empty_trash, make_site, set_aside, wait_for_disk  # noqa: E402
 from sitegen.pipeline import BuildOptions, build  # noqa: E402
 
 PER_ARTICLE = {"load", "markdown"}
@@ -33,6 +33,7 @@ def main() -> None:
     parser.add_argument("--check", action="store_true", help="write nothing: time the CPU's work alone")
     parser.add_argument("--work", type=Path, default=Path("/tmp/portal-bench"))
     args = parser.parse_args()
+    wait_for_disk(args.work)
     root = make_site(args.work / f"corpus-{args.articles}", args.articles)
     set_aside(root / "output", args.work)     # not deleted: see corpus.set_aside
     set_aside(root / ".cache", args.work)
