@@ -68,10 +68,12 @@ class BuildResult:
     next_scheduled: Moment | None = None
     warnings: list[Diagnostic] = field(default_factory=list)
     timings: list[tuple[str, float]] = field(default_factory=list)
+    # each stage's CPU seconds (user + system): this process's, and its finished workers'
+    cpu: list[tuple[str, float, float]] = field(default_factory=list)
 
 
 class _Stages:
-    """Times each named stage, for the summary and -v."""
+    """Times each named stage, for the summary, -v and benchmarks/stages.py."""
 
     def __init__(self, result: BuildResult):
         self.result = result
@@ -81,10 +83,14 @@ class _Stages:
 
         class _Timer:
             def __enter__(self):
-                self.start = time.perf_counter()
+                self.start, self.times = time.perf_counter(), os.times()
 
             def __exit__(self, *exc):
-                result.timings.append((name, time.perf_counter() - self.start))
+                end, times = time.perf_counter(), os.times()
+                result.timings.append((name, end - self.start))
+                result.cpu.append((name, times.user + times.system - self.times.user - self.times.system,
+                                   times.children_user + times.children_system
+                                   - self.times.children_user - self.times.children_system))
 
         return _Timer()
 
