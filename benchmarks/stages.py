@@ -8,7 +8,7 @@ process pinned to one core, so the stages run serially and their times add up to
 CPU cost; then prints each stage's total and its cost per article (load, Markdown) or per page
 (group, render and write). Divide by the cores of a machine for a rough wall-clock figure.
 With --check nothing is written (`build.py check`): the render stage is then the CPU's work
-alone, without the disk's, whose speed on a shared machine moves a lot (benchmarks/disk.py).
+alone, without the disk's (benchmarks/disk.py).
 With --all-cores the build runs as `build.py` does, on every core, and each stage's wall time is
 printed beside the CPU time of the build process and of its workers: a stage whose CPU time is
 close to cores × wall keeps every core busy, and the build process's own time is what does not
