@@ -54,8 +54,8 @@ def main() -> None:
         print(f"{'stage':<11} {'wall':>7}   {'CPU: build':>10} {'workers':>8}")
         for (name, seconds), (_, own, children) in zip(result.timings, result.cpu):
             print(f"{name:<11} {seconds:7.2f} s {max(own, 0.0):10.2f} s {max(children, 0.0):7.2f} s")
-        print(f"{'total':<11} {wall:7.2f} s {sum(c[1] for c in result.cpu):10.2f} s "
-              f"{sum(c[2] for c in result.cpu):7.2f} s")
+        own, children = (max(sum(c[n] for c in result.cpu), 0.0) for n in (1, 2))     # no "-0.00"
+        print(f"{'total':<11} {wall:7.2f} s {own:10.2f} s {children:7.2f} s")
         empty_trash(args.work)
         return
     if hasattr(os, "sched_setaffinity"):

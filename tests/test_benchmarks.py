@@ -1,0 +1,77 @@
+"""The benchmark helpers: outputs set aside rather than deleted, the wait after a clean-up, and the
+per-stage CPU figures stages.py prints. Timings themselves are never asserted."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from benchmarks import corpus
+from sitegen.pipeline import BuildOptions, build
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_set_aside_moves_a_folder_into_the_trash_and_empty_trash_deletes_it(tmp_path):
+    work = tmp_path / "work"
+    site_out = work / "site" / "output"
+    (site_out / "2019" / "12").mkdir(parents=True)
+    (site_out / "2019" / "12" / "index.html").write_text("x", encoding="utf-8")
+    corpus.set_aside(site_out, work)
+    corpus.set_aside(work / "site" / "missing", work)          # nothing there: nothing to do
+    assert not site_out.exists()
+    moved = list((work / "trash").iterdir())
+    assert len(moved) == 1 and (moved[0] / "2019" / "12" / "index.html").read_text(encoding="utf-8") == "x"
+
+    site_out.mkdir()                                          # a second output of the same name
+    corpus.set_aside(site_out, work)
+    assert len(list((work / "trash").iterdir())) == 2
+
+    corpus.empty_trash(work)
+    assert not (work / "trash").exists()
+    assert (work / ".trash-emptied").is_file()
+
+
+def test_wait_for_disk_waits_out_the_rest_of_five_minutes_after_a_clean_up(tmp_path, monkeypatch):
+    slept: list[float] = []
+    monkeypatch.setattr(corpus.time, "sleep", slept.append)
+    corpus.wait_for_disk(tmp_path)                             # never cleaned up: no wait
+    assert slept == []
+    corpus.note_deletion(tmp_path)
+    stamp = time.time() - 100
+    os.utime(tmp_path / ".trash-emptied", (stamp, stamp))
+    corpus.wait_for_disk(tmp_path)
+    assert len(slept) == 1 and corpus.RECENT - 110 < slept[0] <= corpus.RECENT - 100
+    old = time.time() - corpus.RECENT - 1
+    os.utime(tmp_path / ".trash-emptied", (old, old))
+    corpus.wait_for_disk(tmp_path)
+    assert len(slept) == 1
+
+
+def test_every_stage_reports_its_cpu_time(site):
+    site.add("2019/12/a.md", title="Hội nghị A")
+    site.add("2019/12/b.md", title="Hội nghị B")
+    result = build(BuildOptions(root=site.root, output=site.root / "output", search=False))
+    assert [name for name, _ in result.timings] == [name for name, _, _ in result.cpu]
+    assert "render" in dict(result.timings)
+    for _, own, workers in result.cpu:
+        assert own >= -0.01 and workers >= -0.01            # os.times() is rounded to clock ticks
+    assert sum(own for _, own, _ in result.cpu) > 0
+
+
+@pytest.mark.skipif(not corpus.MAKE_CORPUS.exists(), reason="needs ../shared/bench/ beside the repository")
+def test_stages_all_cores_prints_wall_and_cpu_of_each_stage(tmp_path):
+    done = subprocess.run([sys.executable, str(REPO / "benchmarks" / "stages.py"), "--articles", "40", "--all-cores",
+                           "--check", "--work", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = {m.group(1): m.groups()[1:] for m in re.finditer(r"^(\w+)\s+([\d.]+) s\s+([\d.]+) s\s+([\d.]+) s$",
+                                                            done.stdout, re.M)}
+    assert {"load", "markdown", "group", "render", "total"} <= rows.keys(), done.stdout
+    assert "40 articles" in done.stdout
+    assert not (tmp_path / "trash").exists()                  # set aside, then deleted after the timing
+    assert not (tmp_path / "corpus-40" / "output").exists()  # --check writes nothing
