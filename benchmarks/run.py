@@ -33,6 +33,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from statistics import median
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -68,12 +69,6 @@ def portal_cold(root: Path, work: Path) -> tuple[float, int]:
     set_aside(root / "output", work)
     set_aside(root / ".cache", work)
     return timed(portal_command(root))
-
-
-def median(values: list[float]) -> float:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def portal(root: Path, edits: int, work: Path) -> dict[str, tuple[float, int]]:

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import argparse
-import os
 import atexit
+import os
 import sys
 import time
 import traceback

@@ -265,9 +265,11 @@ class _GatedInline(InlineProcessor):
     """
 
     def run(self, tree: etree.Element, ancestors: list[str] | None = None) -> etree.Element:
-        names = [item.name for item in self.inlinePatterns._priority]     # sorted by the Registry
-        self._patterns = list(self.inlinePatterns)
-        self._gates = [_gate(name, pattern) for name, pattern in zip(names, self._patterns)]
+        patterns = list(self.inlinePatterns)
+        if patterns != getattr(self, "_patterns", None):    # the gates once per set of patterns, not per article
+            names = [item.name for item in self.inlinePatterns._priority]     # sorted by the Registry
+            self._gates = [_gate(name, pattern) for name, pattern in zip(names, patterns)]
+            self._patterns = patterns
         return super().run(tree, ancestors)
 
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802,N803

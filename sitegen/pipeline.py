@@ -222,19 +222,21 @@ def render_bodies(config: SiteConfig, articles: list[Article], files: list[str],
             return article.body
         return reread(article.source[len(CONTENT_DIR) + 1:])     # a cached article: its Markdown is on disk
 
+    def html_of(md, article: Article, source_dir: str) -> tuple[str, Links]:
+        links = Links(source_dir, config.base_path, link_map, file_set, images)
+        return render_markdown(md, markdown_of(article), links), links
+
     def convert(start: int, end: int) -> list[tuple]:
         md = make_markdown(config.glossary)
         done = []
         for article, source_dir, _ in todo[start:end]:
-            links = Links(source_dir, config.base_path, link_map, file_set, images)
-            html = render_markdown(md, markdown_of(article), links)
+            html, links = html_of(md, article, source_dir)
             done.append((html, tuple(links.missing), tuple(links.no_alt), derive_summary(html), first_image(html)))
         return done
 
     def again(article: Article, source_dir: str) -> str:
         """A cached body whose shard was lost: its Markdown converted again."""
-        links = Links(source_dir, config.base_path, link_map, file_set, images)
-        return render_markdown(make_markdown(config.glossary), markdown_of(article), links)
+        return html_of(make_markdown(config.glossary), article, source_dir)[0]
 
     converted = dict(zip((key for _, _, key in todo), map_chunks(convert, len(todo))))
     done = []
