@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import cache, partial
 from typing import Sequence
 
 from .dates import Moment
@@ -80,19 +81,31 @@ def feed_pages(feeds: list[Feed]) -> list[Page]:
 
 
 def sitemap_pages(pages: list[Page]) -> list[Page]:
-    """sitemap.xml listing every page that has a lastmod; past SITEMAP_MAX_URLS an index of several files."""
+    """sitemap.xml listing every page that has a lastmod; past SITEMAP_MAX_URLS an index of several files.
+
+    Which pages there are decides the sitemap files; their dates are worked out only when a
+    sitemap is rendered (after a body edit, never: see Page.modified).
+    """
     max_urls = SITEMAP_MAX_URLS
-    urls = sorted(((p.route, p.lastmod) for p in pages if p.lastmod is not None), key=lambda item: item[0].path)
-    if len(urls) <= max_urls:
-        return [Page(route(SITEMAP_FILE), "sitemap.xml", {"urls": urls}, "sitemap")]
-    chunks = [urls[i: i + max_urls] for i in range(0, len(urls), max_urls)]
-    parts = []
-    for n, chunk in enumerate(chunks, 1):
-        lastmod = max((m for _, m in chunk), key=lambda m: m.value)
-        parts.append((route(f"sitemap-{n}.xml"), chunk, lastmod))
-    index = Page(route(SITEMAP_FILE), "sitemap_index.xml",
-                 {"sitemaps": [(r, lastmod) for r, _, lastmod in parts]}, "sitemap index")
-    return [index] + [Page(r, "sitemap.xml", {"urls": chunk}, f"sitemap {r.path}") for r, chunk, _ in parts]
+    dated = [p for p in pages if p.lastmod is not None]
+
+    @cache
+    def urls() -> list[tuple[Route, Moment]]:
+        return sorted(((p.route, p.modified) for p in dated), key=lambda item: item[0].path)
+
+    if len(dated) <= max_urls:
+        return [Page(route(SITEMAP_FILE), "sitemap.xml", lambda: {"urls": urls()}, "sitemap")]
+    parts = [route(f"sitemap-{n}.xml") for n in range(1, -(-len(dated) // max_urls) + 1)]
+
+    def chunk(n: int) -> list[tuple[Route, Moment]]:
+        return urls()[n * max_urls: (n + 1) * max_urls]
+
+    def index() -> dict:
+        return {"sitemaps": [(r, max((m for _, m in chunk(n)), key=lambda m: m.value)) for n, r in enumerate(parts)]}
+
+    return [Page(route(SITEMAP_FILE), "sitemap_index.xml", index, "sitemap index")] + [
+        Page(r, "sitemap.xml", partial(lambda n: {"urls": chunk(n)}, n), f"sitemap {r.path}")
+        for n, r in enumerate(parts)]
 
 
 def robots_page() -> Page:

@@ -73,9 +73,18 @@ class Page:
     template: str
     content: dict[str, Any] | Callable[[], dict[str, Any]] = field(hash=False, repr=False)
     source: str = ""       # what produced it, for collision messages
-    lastmod: Moment | None = None   # for the sitemap; None keeps the page out of it
+    # For the sitemap: a date, or a function that works it out (see `modified`); None keeps the
+    # page out of the sitemap.
+    lastmod: Moment | Callable[[], Moment] | None = field(default=None, hash=False, repr=False)
 
     @cached_property
     def context(self) -> dict[str, Any]:
         """The template's context (built on first use)."""
         return self.content() if callable(self.content) else self.content
+
+    @cached_property
+    def modified(self) -> Moment | None:
+        """The date the sitemap gives for the page (worked out on first use). A listing's is the
+        newest of the articles it shows: looking through them for each of 35,000 listing pages
+        took a second of every rebuild at 100,000 articles, and only the sitemap asks."""
+        return self.lastmod() if callable(self.lastmod) else self.lastmod

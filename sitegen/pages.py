@@ -7,6 +7,7 @@ from functools import partial
 from typing import Any, Sequence
 
 from . import i18n
+from .dates import Moment
 from .feeds import EPOCH, Feed, FeedLink, newest
 from .models import Article, Page
 from .paginate import paginate
@@ -33,6 +34,11 @@ class NavItem:
 
     title: str
     url: str            # a site-relative path or an absolute URL
+
+
+def _newest_or(items: Sequence[Article], fallback: Moment) -> Moment:
+    """A listing page's lastmod: the newest of its articles (`fallback` when it shows none)."""
+    return newest(items) or fallback
 
 
 def _nav(site: Site, taxonomy: Taxonomy) -> list[NavItem]:
@@ -102,7 +108,7 @@ class PageBuilder:
             context = partial(self.context, shown, description, kind, trail, pager.route, feed_of=base,
                               heading=title, pager=pager, **specific)
             pages.append(Page(pager.route, "list.html", context, f"{kind} {base.path}",
-                              newest(pager.items) or self.newest))
+                              partial(_newest_or, pager.items, self.newest)))
         return pages
 
     def term_pages(self, terms: Sequence[Term], root: str, label: str, kind: str) -> list[Page]:

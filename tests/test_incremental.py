@@ -169,6 +169,29 @@ def test_body_edit_renders_only_pages_that_show_the_article(site, monkeypatch, t
     assert tree(site.output) == tree(clean)
 
 
+def test_listing_dates_are_worked_out_only_for_the_sitemap(site, monkeypatch):
+    """A listing page's lastmod is the newest article it shows; only the sitemap needs it, so a
+    body edit (which renders no sitemap) does not look through every listing's articles."""
+    import sitegen.pages as pages_module
+
+    _corpus(site)
+    calls: list[int] = []
+    real = pages_module._newest_or
+    monkeypatch.setattr(pages_module, "_newest_or", lambda items, fallback: (calls.append(1), real(items, fallback))[1])
+    assert site.build("--no-search").code == 0
+    assert calls                                    # a first build writes the sitemap
+    calls.clear()
+    path = site.root / "content/2020/05/bai-04.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\nMột đoạn thêm ở cuối bài.\n", encoding="utf-8")
+    assert site.build("--no-search").code == 0
+    assert calls == []
+    edit_date = site.root / "content/2020/06/bai-05.md"
+    edit_date.write_text(edit_date.read_text(encoding="utf-8").replace("date: 2020-06-06", "date: 2020-06-07"),
+                         encoding="utf-8")
+    assert site.build("--no-search").code == 0
+    assert calls                                    # a new date: the sitemap is written again
+
+
 def test_cached_markdown_is_read_again_when_a_link_target_moves(site, tmp_path):
     site.add("2020/01/dich.md", title="Bài đích", date="2020-01-10", body="Nội dung.")
     site.add("2020/02/nguon.md", title="Bài nguồn", date="2020-02-10", body="Xem [bài đích](../01/dich.md).")
