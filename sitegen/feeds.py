@@ -94,7 +94,7 @@ def sitemap_pages(pages: list[Page]) -> list[Page]:
         return sorted(((p.route, p.modified) for p in dated), key=lambda item: item[0].path)
 
     if len(dated) <= max_urls:
-        return [Page(route(SITEMAP_FILE), "sitemap.xml", lambda: {"urls": urls()}, "sitemap")]
+        return [Page(route(SITEMAP_FILE), "sitemap.xml", lambda: {"urls": urls()}, "sitemap", reads_all_pages=True)]
     parts = [route(f"sitemap-{n}.xml") for n in range(1, -(-len(dated) // max_urls) + 1)]
 
     def chunk(n: int) -> list[tuple[Route, Moment]]:
@@ -103,8 +103,8 @@ def sitemap_pages(pages: list[Page]) -> list[Page]:
     def index() -> dict:
         return {"sitemaps": [(r, max((m for _, m in chunk(n)), key=lambda m: m.value)) for n, r in enumerate(parts)]}
 
-    return [Page(route(SITEMAP_FILE), "sitemap_index.xml", index, "sitemap index")] + [
-        Page(r, "sitemap.xml", partial(lambda n: {"urls": chunk(n)}, n), f"sitemap {r.path}")
+    return [Page(route(SITEMAP_FILE), "sitemap_index.xml", index, "sitemap index", reads_all_pages=True)] + [
+        Page(r, "sitemap.xml", partial(lambda n: {"urls": chunk(n)}, n), f"sitemap {r.path}", reads_all_pages=True)
         for n, r in enumerate(parts)]
 
 

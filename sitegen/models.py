@@ -76,15 +76,19 @@ class Page:
     # For the sitemap: a date, or a function that works it out (see `modified`); None keeps the
     # page out of the sitemap.
     lastmod: Moment | Callable[[], Moment] | None = field(default=None, hash=False, repr=False)
+    # The context reads every page (the sitemap's): it is built once in the build process, before
+    # the workers fork (pipeline.render_changed), not in a worker that would hold its own copy.
+    reads_all_pages: bool = False
 
     @cached_property
     def context(self) -> dict[str, Any]:
         """The template's context (built on first use)."""
         return self.content() if callable(self.content) else self.content
 
-    @cached_property
+    @property
     def modified(self) -> Moment | None:
-        """The date the sitemap gives for the page (worked out on first use). A listing's is the
+        """The date the sitemap gives for the page, worked out when asked. A listing's is the
         newest of the articles it shows: looking through them for each of 35,000 listing pages
-        took a second of every rebuild at 100,000 articles, and only the sitemap asks."""
+        took a second of every rebuild at 100,000 articles, and only the sitemap asks (once a
+        build: the date is not kept on the page, which would add to each of 135,000 pages)."""
         return self.lastmod() if callable(self.lastmod) else self.lastmod
