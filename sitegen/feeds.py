@@ -103,8 +103,11 @@ def sitemap_pages(pages: list[Page]) -> list[Page]:
     def index() -> dict:
         return {"sitemaps": [(r, max((m for _, m in chunk(n)), key=lambda m: m.value)) for n, r in enumerate(parts)]}
 
+    def part(n: int) -> dict:
+        return {"urls": chunk(n)}
+
     return [Page(route(SITEMAP_FILE), "sitemap_index.xml", index, "sitemap index", reads_all_pages=True)] + [
-        Page(r, "sitemap.xml", partial(lambda n: {"urls": chunk(n)}, n), f"sitemap {r.path}", reads_all_pages=True)
+        Page(r, "sitemap.xml", partial(part, n), f"sitemap {r.path}", reads_all_pages=True)
         for n, r in enumerate(parts)]
 
 

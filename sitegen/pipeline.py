@@ -519,7 +519,7 @@ def render_changed(env, root: Path, site: Site, pages: list[Page], articles: lis
     # share it: built in a worker, it raised that worker's peak by 70 MiB at 100,000 articles.
     for page in candidates:
         if page.reads_all_pages:
-            page.context
+            page.context        # noqa: B018 - a cached property: built now, for its side effect
     live = workers() == 1     # forked workers cannot move the parent's progress bar
     with progress.stage("render", len(candidates)) as tick:
         results = map_chunks(job, len(candidates))
