@@ -169,15 +169,22 @@ def test_body_edit_renders_only_pages_that_show_the_article(site, monkeypatch, t
     assert tree(site.output) == tree(clean)
 
 
+def _listing_date_calls(monkeypatch) -> list[int]:
+    """Record the process of each listing page whose sitemap date is worked out."""
+    import sitegen.pages as pages_module
+
+    calls: list[int] = []
+    real = pages_module._newest_or
+    monkeypatch.setattr(pages_module, "_newest_or",
+                        lambda items, fallback: (calls.append(os.getpid()), real(items, fallback))[1])
+    return calls
+
+
 def test_listing_dates_are_worked_out_only_for_the_sitemap(site, monkeypatch):
     """A listing page's lastmod is the newest article it shows; only the sitemap needs it, so a
     body edit (which renders no sitemap) does not look through every listing's articles."""
-    import sitegen.pages as pages_module
-
     _corpus(site)
-    calls: list[int] = []
-    real = pages_module._newest_or
-    monkeypatch.setattr(pages_module, "_newest_or", lambda items, fallback: (calls.append(1), real(items, fallback))[1])
+    calls = _listing_date_calls(monkeypatch)
     assert site.build("--no-search").code == 0
     assert calls                                    # a first build writes the sitemap
     calls.clear()
@@ -196,16 +203,12 @@ def test_the_sitemap_is_dated_in_the_build_process_before_workers_fork(site, mon
     """The sitemap's context reads every page's date. Built in a worker, that worker would hold its
     own copy of it (70 MiB more at 100,000 articles); the build process builds it first, and the
     forked workers share it."""
-    import sitegen.pages as pages_module
     import sitegen.parallel as parallel
 
     _corpus(site)
     monkeypatch.setattr(parallel, "MIN_ITEMS", 1)           # fork workers even for this small site
     monkeypatch.setattr(parallel, "workers", lambda: 2)
-    calls: list[int] = []                                   # a forked worker's calls stay in its copy
-    real = pages_module._newest_or
-    monkeypatch.setattr(pages_module, "_newest_or",
-                        lambda items, fallback: (calls.append(os.getpid()), real(items, fallback))[1])
+    calls = _listing_date_calls(monkeypatch)                # a forked worker's calls stay in its copy
     assert site.build("--no-search").code == 0
     assert calls and set(calls) == {os.getpid()}
     assert "<lastmod>" in (site.output / "sitemap.xml").read_text(encoding="utf-8")
