@@ -15,9 +15,13 @@
 #
 # Layout under PORTAL_ROOT:
 #
-#   releases/20250102T030405Z-1a2b3c4/   one build: REVISION (the commit), src/ (its files,
-#                                        plus build.py's .cache/), site/ (the built site),
-#                                        build.log (what build.py said)
+#   releases/20250102T030405Z-1a2b3c4/   one build: REVISION (the commit), src/ (its files;
+#                                        src/.cache links to build/cache), site/ (the built
+#                                        site: hard links to build/site as that build left
+#                                        it), build.log (what build.py said)
+#   build/site/                          the folder every build updates (build.py --output)
+#   build/cache/                         build.py's .cache/ for it: what lets a build redo only
+#                                        what a push changed
 #   current -> releases/<newest good>/site   what nginx serves; replaced atomically
 #   .deploy.lock                         held while a build runs (flock)
 #   last-failure.log                     the output of the last failed build
@@ -163,18 +167,6 @@ portal_new_release() {
   printf '%s\n' "$sha" >"$PORTAL_RELEASE/REVISION"
 }
 
-# Start src/.cache of a new release ($2) from the live release's src/ ($1): build.py keeps
-# work there that does not depend on the commit (image variants, named by a hash of the image).
-# Hard links, so it costs no space and no time; build.py replaces cache files (write, then
-# rename), never rewrites them, so the live release's copies cannot change.
-portal_seed_cache() {
-  local from=$1/.cache to=$2/.cache
-  if [ -d "$from" ] && [ ! -e "$to" ]; then
-    cp -al -- "$from" "$to" 2>/dev/null || rm -rf -- "$to"
-  fi
-  return 0
-}
-
 # Print the failure header, the build's own error lines, and what it means ($2).
 portal_report_failure() {
   local log=$1 meaning=$2
@@ -190,10 +182,17 @@ portal_report_failure() {
   fi
 }
 
-# Build release $1 (its src/ must be filled): src/build.py --root src --output site --strict.
+# Build release $1 (its src/ must be filled), then give it its own copy of the site.
+#
+# Every build updates the same folder, build/site, with build.py's cache beside it in
+# build/cache (src/.cache is a link to it): the cache describes that folder, so a build redoes
+# only what the push changed, whichever release is live (a rollback included). build.py
+# replaces a changed file by renaming a new one over it and never writes into an existing
+# file, so the release's copy can be hard links: it costs no time and no space, and later
+# builds cannot change it.
 portal_build() {
-  local release=$1 args extra
-  args=(--root src --output "$release/site" --strict)
+  local release=$1 work=$PORTAL_ROOT/build args extra
+  args=(--root src --output "$work/site" --strict)
   if [ -n "$PORTAL_BASE_URL" ]; then
     args+=(--base-url "$PORTAL_BASE_URL")
   fi
@@ -202,13 +201,25 @@ portal_build() {
     portal_say "src/build.py: file: not found in this commit" >"$release/build.log"
     return 1
   }
-  # No .pyc files in src/ (it stays the commit, plus build.py's .cache/); no git variables
-  # of the hook; fd 9 (the lock) is not passed on.
+  mkdir -p -- "$work/cache"
+  rm -rf -- "$release/src/.cache"
+  ln -s -- ../../../build/cache "$release/src/.cache"  # relative: PORTAL_ROOT may be moved
+  # No .pyc files in src/ (it stays the commit); no git variables of the hook; fd 9 (the lock)
+  # is not passed on.
   (
     cd -- "$release" &&
       exec env -u GIT_DIR -u GIT_WORK_TREE -u GIT_INDEX_FILE PYTHONDONTWRITEBYTECODE=1 \
         "$PORTAL_PYTHON" src/build.py "${args[@]}" "${extra[@]}"
-  ) >"$release/build.log" 2>&1 9>&-
+  ) >"$release/build.log" 2>&1 9>&- || return 1
+  # Hard links need one file system; build/ and releases/ are both in PORTAL_ROOT, but copy
+  # if the links cannot be made.
+  if ! cp -al -- "$work/site" "$release/site" 2>>"$release/build.log"; then
+    rm -rf -- "$release/site"
+    cp -a -- "$work/site" "$release/site" 2>>"$release/build.log" || {
+      portal_say "$work/site: could not copy the built site into $release/site" >>"$release/build.log"
+      return 1
+    }
+  fi
 }
 
 # Point `current` at release $1, atomically: a new link renamed over the old one.
@@ -236,7 +247,7 @@ portal_prune() {
 
 # The hook's entry point: build commit $2 of repository $1 and publish it.
 portal_deploy_commit() {
-  local repo=$1 sha=$2 short tip live
+  local repo=$1 sha=$2 short tip
   short=${sha:0:7}
   portal_begin
   # While this hook waited for the lock, a later push may have moved the branch on;
@@ -253,9 +264,6 @@ portal_deploy_commit() {
     portal_report_failure "$PORTAL_RELEASE/build.log" "$(portal_push_meaning "$short")"
     portal_cleanup
     return 1
-  fi
-  if live=$(portal_current_release); then
-    portal_seed_cache "$live/src" "$PORTAL_RELEASE/src"
   fi
   if ! portal_build "$PORTAL_RELEASE"; then
     portal_report_failure "$PORTAL_RELEASE/build.log" "$(portal_push_meaning "$short")"
@@ -294,10 +302,8 @@ portal_rebuild() {
   [[ $sha =~ ^[0-9a-f]{7,64}$ ]] || portal_die "$cur/REVISION: not a commit id: \"$sha\""
   short=${sha:0:7}
   portal_new_release "$sha"
-  # The same files as the live release: its src/ as checked out (without Python caches),
-  # and its build cache.
+  # The same files as the live release: its src/ as checked out (without Python caches).
   tar -C "$cur/src" --exclude=./.cache --exclude=__pycache__ -cf - . | tar -C "$PORTAL_RELEASE/src" -xf -
-  portal_seed_cache "$cur/src" "$PORTAL_RELEASE/src"
   if ! portal_build "$PORTAL_RELEASE"; then
     portal_report_failure "$PORTAL_RELEASE/build.log" \
       "*** Xây dựng lại $short thất bại; trang web vẫn giữ bản ${cur##*/}. / Rebuilding $short failed; the site still shows release ${cur##*/}. ***"

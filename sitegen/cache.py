@@ -214,9 +214,9 @@ def _dump(value: object, path: Path) -> None:
 
 
 def _replace_file(path: Path, write: bytes | Callable[[BinaryIO], None]) -> None:
-    """Write a file whole or not at all: into a partial file, renamed over `path`. Never in place
-    (deploy/lib.sh seeds a release's .cache/ with hard links to the live release's). `write` is
-    the file's bytes, or a function that writes them to the open file."""
+    """Write a file whole or not at all: into a partial file, renamed over `path`, never in place
+    (a crash leaves the old file or the new one). `write` is the file's bytes, or a function that
+    writes them to the open file."""
     partial = path.with_name(f"{path.name}.{os.getpid()}.part")
     with open(partial, "wb") as handle:
         if callable(write):

@@ -31,10 +31,10 @@ from .parallel import map_chunks, workers
 from .progress import SILENT, Progress
 from .publish import schedule
 from .render import PageWriter, Rendered, Site, make_environment, template_problem
-from .search import IndexReport, article_glob, build_index, content_named, glob_matches
+from .search import IndexReport, article_glob, build_index, glob_matches, publish_bundle
 from .taxonomy import build_taxonomy, check_menu_topics
-from .write import (check_output_dir, commit_changes, discard, fingerprint_assets, plan_copies, stage_copies,
-                    staging_dir, swap_output, sync_folder)
+from .write import (check_output_dir, commit_changes, discard, file_digest, fingerprint_assets, plan_copies,
+                    stage_copies, staging_dir, swap_output)
 
 
 @dataclass(frozen=True)
@@ -126,30 +126,60 @@ def load_site(options: BuildOptions, report: Report, cache: BuildCache | None = 
     # other files exist (its image must)
     context = _digest(repr((config.levels, config.timezone, config.permalink, config.slug_source,
                             sorted(other_files))))
-    keys = {}
+    # An article's cache key is (file identity, context, digest of its bytes). A file whose
+    # identity is the one recorded is not read. One whose identity changed but whose bytes did
+    # not (a fresh checkout: every server deploy, every CI run) is read and hashed, not parsed,
+    # and keeps its digest: what later stages key on (digests, the frame) depends on the
+    # bytes, never on the file's identity.
+    keys: dict[str, tuple | None] = {}
+    todo: list[str] = []
     folder = os.path.join(options.root, CONTENT_DIR, "")
     stats = stats or {}
     for rel in article_files:
         path = folder + rel                                     # a string path: no pathlib per file
+        cached = cache.articles.get(rel)
         try:
-            keys[rel] = (stats.get(path) or stat_key(path), context)
+            identity = stats.get(path) or stat_key(path)
+            if cached is not None and cached[0] is not None and cached[0][:2] == (identity, context):
+                keys[rel] = cached[0]
+                continue
+            known = cached is not None and cached[0] is not None and cached[0][1] == context
+            digest = file_digest(path) if known else None
         except OSError:
             keys[rel] = None
-    todo = [rel for rel in article_files
-            if keys[rel] is None or rel not in cache.articles or cache.articles[rel][0] != keys[rel]]
-    fresh = dict(zip(todo, map_chunks(lambda start, end: [read_article(options.root, rel, config, files)
-                                                          for rel in todo[start:end]], len(todo))))
+            todo.append(rel)
+            continue
+        keys[rel] = (identity, context, digest)
+        if digest is None or digest != cached[0][2]:
+            todo.append(rel)
+
+    def parse(start: int, end: int) -> list:
+        done = []
+        for rel in todo[start:end]:
+            key = keys[rel]
+            if key is not None and key[2] is None:
+                # A new file: hashed before it is parsed, so if it changes in between, the digest
+                # is the older one and the next build parses the file again.
+                try:
+                    key = (key[0], key[1], file_digest(folder + rel))
+                except OSError:
+                    key = None
+            article, found = read_article(options.root, rel, config, files)
+            done.append((article, found, key))
+        return done
+
+    fresh = dict(zip(todo, map_chunks(parse, len(todo))))
     articles, parsed = [], {}
     for rel in article_files:
         if rel in fresh:
-            article, found = fresh[rel]
+            article, found, key = fresh[rel]
             # The cache keeps the Markdown's digest, not the Markdown: the body is read again
             # only in the rare case it must be converted again (render_bodies).
             shape = _body_shape(article.body) if article is not None else None
-            parsed[rel] = (keys[rel], evolve(article, body="") if article is not None else None, found, shape)
+            parsed[rel] = (key, evolve(article, body="") if article is not None else None, found, shape)
         else:
-            parsed[rel] = cache.articles[rel]
-            _, article, found, _ = parsed[rel]
+            _, article, found, shape = cache.articles[rel]
+            parsed[rel] = (keys[rel], article, found, shape)
         report.extend(found)
         if article is not None:
             articles.append(article)
@@ -213,7 +243,8 @@ def render_bodies(config: SiteConfig, articles: list[Article], files: list[str],
                               source_dir.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
         jobs.append((article, source_dir, key))
         if digests is not None and parsed is not None and parsed[0] is not None:
-            digests[article.source] = hashlib.blake2b(repr((parsed[0], key, article.archived)).encode(),
+            # the parse's settings and the file's bytes, not its identity (see load_site)
+            digests[article.source] = hashlib.blake2b(repr((parsed[0][1:], key, article.archived)).encode(),
                                                       digest_size=16).digest()
     todo = [(article, source_dir, key) for article, source_dir, key in jobs if key not in previous]
 
@@ -365,6 +396,7 @@ def _build(options: BuildOptions, write: bool, progress: Progress) -> BuildResul
         report.extend(find_path_collisions(pages, copies))
         report.raise_if_errors(options.strict)
     staging = staging_dir(out) if write else None
+    search_pages = None
     try:
         with stage("render"):
             env = make_environment(options.root, site)
@@ -393,31 +425,39 @@ def _build(options: BuildOptions, write: bool, progress: Progress) -> BuildResul
             result.files, result.written = len(expected), len(changed)
         glob = article_glob(config.permalink)
         cold = not out.exists()
+        pages_changed = (any(glob_matches(rel, glob) for rel in changed)
+                         or any(glob_matches(rel, glob) for rel in cache.files.keys() - expected))
         index_changed = options.search and bool(articles) and (
-            cold or not (out / "pagefind").is_dir() or any(glob_matches(rel, glob) for rel in changed)
-            or any(glob_matches(rel, glob) for rel in cache.files.keys() - expected))
+            cold or not (out / "pagefind").is_dir() or pages_changed)
+        bundle = bundle_path(options.root, out)
         if cold:
             if index_changed:
                 with stage("search"):
-                    result.index = build_index(staging, glob, bundle_path(options.root, out))
+                    result.index = build_index(staging, glob, bundle)
+                    _SearchPages(out, bundle).forget()
             with stage("write"):
                 swap_output(staging, out)
         else:
-            farm = None
-            if index_changed:
+            search_pages = _SearchPages(out, bundle) if index_changed else None
+            if search_pages is not None:
                 with stage("search"):
-                    farm, result.index = _index_beside(out, staging, changed, expected, glob,
-                                                       bundle_path(options.root, out))
+                    search_pages.update(staging, changed, expected, cache.files, glob)
+                    result.index = build_index(search_pages.folder, glob, bundle, publish=False)
             with stage("write"):
                 result.deleted = commit_changes(out, staging, changed, expected, cache.files, keep=("pagefind",))
-                if farm is not None:
-                    sync_folder(farm / "pagefind", out / "pagefind", immutable=content_named)
-                    discard(farm)
-                elif not (options.search and articles):
-                    shutil.rmtree(out / "pagefind", ignore_errors=True)
+                if search_pages is not None:
+                    publish_bundle(bundle, out / "pagefind", result.index.live)
+                    search_pages.done()
+                else:
+                    if pages_changed:       # (built without the index) the kept links are behind
+                        _SearchPages(out, bundle).forget()
+                    if not (options.search and articles):
+                        shutil.rmtree(out / "pagefind", ignore_errors=True)
     except BaseException:
         if staging is not None:
             discard(staging)
+        if search_pages is not None:
+            search_pages.failed()
         raise
     cache.pages, cache.refs = keys, refs
     cache.files = manifest
@@ -552,19 +592,80 @@ def _metadata(article: Article) -> tuple:
     return tuple(getattr(article, name) for name in _METADATA)
 
 
-def _index_beside(out: Path, staging: Path, changed: set[str], expected: set[str], glob: str, bundle: Path):
-    """Index the new article pages in a folder of hard links beside `out` (which stays untouched):
-    changed pages from the staging folder, the others from `out`."""
-    farm = out.parent / f".{out.name}.index-{os.getpid()}"
-    discard(farm)
-    try:
+class _SearchPages:
+    """The folder Pagefind reads on a rebuild: hard links to the article pages as they will be
+    published (changed pages from the staging folder, the others from `out`), so `out` stays
+    untouched until the index is built.
+
+    It is kept in .cache/ beside the search bundle from build to build, and each build links only
+    what changed: the pages it wrote, the pages whose link is not the file `out` has, and removes
+    the pages no longer produced. Linking all 10,000 pages into a new folder and deleting it
+    again cost about 4 s of a 15 s rebuild (docs/performance.md). A marker file is there while the
+    folder is being changed; a build that finds it (the last one failed or was stopped) starts the
+    folder over. Hard links need one file system: when .cache/ and `out` are on two, the folder is
+    made beside `out` for this build only, as it always was before.
+    """
+
+    MARKER = ".changing"
+
+    def __init__(self, out: Path, bundle: Path):
+        self.out = out
+        bundle.parent.mkdir(parents=True, exist_ok=True)
+        self.kept = os.stat(bundle.parent).st_dev == os.stat(out.parent).st_dev
+        self.folder = bundle.with_suffix(".pages") if self.kept else out.parent / f".{out.name}.index-{os.getpid()}"
+
+    def update(self, staging: Path, changed: set[str], expected: set[str], previous: dict[str, str],
+               glob: str) -> None:
+        """Link the article pages of the coming site into the folder."""
+        marker = self.folder / self.MARKER
+        if not self.kept or marker.exists():
+            discard(self.folder)
+        fresh = not self.folder.is_dir()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+        base, out_dir, staged = (os.path.join(p, "") for p in (self.folder, self.out, staging))
+        if not fresh:
+            for rel in previous.keys() - expected:
+                if glob_matches(rel, glob):
+                    try:
+                        os.unlink(base + rel)
+                    except FileNotFoundError:
+                        pass
+        made: set[str] = set()
         for rel in expected:
             if not glob_matches(rel, glob):
                 continue
-            target = farm / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.link((staging if rel in changed else out) / rel, target)
-        return farm, build_index(farm, glob, bundle)
-    except BaseException:
-        discard(farm)
-        raise
+            source, target = (staged if rel in changed else out_dir) + rel, base + rel
+            if not fresh and rel not in changed:
+                try:
+                    if os.stat(target).st_ino == os.stat(source).st_ino:
+                        continue
+                except FileNotFoundError:
+                    pass
+            folder = rel.rpartition("/")[0]
+            if folder not in made:
+                os.makedirs(base + folder, exist_ok=True)
+                made.add(folder)
+            try:
+                os.unlink(target)
+            except FileNotFoundError:
+                pass
+            os.link(source, target)
+
+    def done(self) -> None:
+        """The pages were published: the folder now mirrors `out`."""
+        if self.kept:
+            (self.folder / self.MARKER).unlink(missing_ok=True)
+        else:
+            discard(self.folder)
+
+    def failed(self) -> None:
+        """The build failed after the folder was changed: the next one starts it over."""
+        if not self.kept:
+            discard(self.folder)
+
+    def forget(self) -> None:
+        """The article pages of `out` changed without the folder (a build from nothing, a build
+        without the index): the next build that indexes makes the folder again."""
+        if self.kept and self.folder.is_dir():
+            (self.folder / self.MARKER).touch()

@@ -36,6 +36,7 @@ class IndexReport:
     pages: int
     bytes: int
     files: int
+    live: frozenset[str] = frozenset()      # the bundle's files (relative paths) this index uses
 
 
 def pagefind_command() -> list[str]:
@@ -49,11 +50,12 @@ def pagefind_command() -> list[str]:
     return [str(binary)] if binary.exists() else [sys.executable, "-m", "pagefind_bin"]
 
 
-def build_index(site_dir: Path, glob: str, bundle_cache: Path | None = None) -> IndexReport:
+def build_index(site_dir: Path, glob: str, bundle_cache: Path | None = None, publish: bool = True) -> IndexReport:
     """Index the HTML files matching `glob` in `site_dir` into `site_dir/pagefind/`.
 
     With `bundle_cache` (a folder in .cache/ kept from build to build) Pagefind writes its bundle
-    there and the bundle is then linked into `site_dir`. Pagefind names most of its files by a
+    there and the bundle is then linked into `site_dir`, or, with publish=False, left for
+    publish_bundle() to put where it belongs. Pagefind names most of its files by a
     hash of their content and does not write a file that is already there, and writing (each
     file gzipped at the best level) is about half of its time on 10,000 articles: an index
     rebuilt after an edit costs about two thirds of the first one (docs/performance.md).
@@ -61,8 +63,8 @@ def build_index(site_dir: Path, glob: str, bundle_cache: Path | None = None) -> 
     work = bundle_cache if bundle_cache is not None else site_dir / BUNDLE_DIR
     if bundle_cache is not None and bundle_cache.is_dir():
         # Pagefind rewrites its fixed-name files (pagefind.js, the entry file…) in place. Remove
-        # them first, so it writes new ones: a kept file may be a hard link shared with another
-        # release's cache (deploy/lib.sh seeds a release's .cache/ with hard links).
+        # them first, so it writes new ones: a kept file is hard-linked into the published site,
+        # and from there into the releases deploy/lib.sh keeps.
         for path in bundle_cache.iterdir():
             if path.is_file() and not content_named(path.name):
                 path.unlink()
@@ -83,11 +85,46 @@ def build_index(site_dir: Path, glob: str, bundle_cache: Path | None = None) -> 
         raise BuildError([Diagnostic("pagefind", "search", f"could not make the index reproducible: {err}")]) from None
     if bundle_cache is not None:
         _prune(work, live)
+    if bundle_cache is not None and publish:
         size = _publish(work, site_dir / BUNDLE_DIR, live)
     else:
         size = sum(os.stat(os.path.join(work, rel)).st_size for rel in live)
     pages = sum(1 for rel in live if rel.startswith("fragment/"))
-    return IndexReport(pages=pages, bytes=size, files=len(live))
+    return IndexReport(pages=pages, bytes=size, files=len(live), live=frozenset(live))
+
+
+def publish_bundle(bundle: Path, target: Path, live: frozenset[str]) -> None:
+    """Make `target` (the pagefind/ folder of a published site) hold exactly the `live` files of
+    the kept bundle, as hard links. A content-named file already there has the same bytes and is
+    left alone; a fixed-name file whose bytes differ is replaced by a new link renamed over it;
+    a file the index no longer uses is removed. Nothing is written in place."""
+    source_dir, target_dir = os.path.join(bundle, ""), os.path.join(target, "")
+    made: set[str] = set()
+    for rel in sorted(live):
+        source, dest = source_dir + rel, target_dir + rel
+        if os.path.exists(dest) if content_named(rel) else _same_bytes(source, dest):
+            continue
+        folder = rel.rpartition("/")[0]
+        if folder not in made:
+            os.makedirs(target_dir + folder, exist_ok=True)
+            made.add(folder)
+        partial = f"{dest}.{os.getpid()}.part"
+        try:
+            os.link(source, partial)
+        except OSError:
+            shutil.copyfile(source, partial)    # another file system, or no hard links
+        os.replace(partial, dest)
+    _prune(target, set(live))
+
+
+def _same_bytes(a: str, b: str) -> bool:
+    try:
+        if os.stat(a).st_size != os.stat(b).st_size:
+            return False
+        with open(a, "rb") as first, open(b, "rb") as second:
+            return first.read() == second.read()
+    except FileNotFoundError:
+        return False
 
 
 def content_named(rel: str) -> bool:
@@ -110,7 +147,7 @@ def live_files(bundle: Path) -> set[str]:
 
 
 def _prune(bundle: Path, live: set[str]) -> None:
-    """Delete what earlier indexes left in the cached bundle and this one does not use."""
+    """Delete what earlier indexes left in a bundle folder and this one does not use."""
     for folder in ("", "fragment", "index", "filter"):
         base = os.path.join(bundle, folder)
         if not os.path.isdir(base):

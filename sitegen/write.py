@@ -120,22 +120,32 @@ def file_key(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def copy_key(source: Path) -> str:
-    """What the output manifest remembers of a copied file: its source's identity and size/time."""
-    st = source.stat()
-    return f"copy:{source}:{st.st_size}:{st.st_mtime_ns}"
-
-
 def plan_copies(out: Path, copies: dict[str, Path], previous: dict[str, str]) -> tuple[dict[str, Path], dict[str, str]]:
-    """The files to copy again (their source changed, or the copy in `out` is missing or differs in
-    size), and the manifest entries of every copied file."""
+    """The files to copy again (their bytes changed, or the copy in `out` is missing or differs in
+    size), and the manifest entries of every copied file.
+
+    An entry is the source's identity (path, inode, size, time) and a digest of its bytes. A source
+    whose identity is the one recorded is not read; one that looks different (a fresh checkout,
+    as every server deploy is) is read and hashed, and copied only if its bytes changed, so the
+    published copy keeps its inode and a release's hard-linked copy of the site shares it.
+    """
     manifest: dict[str, str] = {}
     copy: dict[str, Path] = {}
     for rel, source in copies.items():
-        key = manifest[rel] = copy_key(source)
-        if previous.get(rel) != key or not same_size(out / rel, source.stat().st_size):
+        st = source.stat()
+        identity = f"copy:{source}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+        old_identity, _, old_digest = previous.get(rel, "").rpartition("|")
+        digest = old_digest if old_identity == identity else file_digest(source)
+        manifest[rel] = f"{identity}|{digest}"
+        if digest != old_digest or not same_size(out / rel, st.st_size):
             copy[rel] = source
     return copy, manifest
+
+
+def file_digest(path: str | Path) -> str:
+    """A digest of a file's bytes, read in blocks."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
 
 
 def same_size(path: Path, size: int) -> bool:
@@ -202,27 +212,3 @@ def _delete_listed(out: Path, gone: list[str], keep: tuple[str, ...]) -> int:
         except OSError:
             pass        # not empty: something else still lives there
     return deleted
-
-
-def sync_folder(new: Path, old: Path, immutable=lambda rel: False) -> None:
-    """Make `old` hold exactly the files of `new`, replacing only the files whose bytes differ.
-
-    A file for which `immutable(rel)` is true is named by its content: when `old` has it, it is
-    the same, and it is not read.
-    """
-    fresh = {p.relative_to(new).as_posix(): p for p in new.rglob("*") if p.is_file()}
-    for rel, source in sorted(fresh.items()):
-        target = old / rel
-        if immutable(rel) and target.is_file():
-            continue
-        if target.is_file() and target.stat().st_size == source.stat().st_size and \
-                target.read_bytes() == source.read_bytes():
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(source, target)
-    for path in sorted(old.rglob("*"), reverse=True):
-        rel = path.relative_to(old).as_posix()
-        if path.is_file() and rel not in fresh:
-            path.unlink()
-        elif path.is_dir() and not any(path.iterdir()):
-            path.rmdir()

@@ -161,15 +161,14 @@ def test_push_publishes_a_failed_push_changes_nothing_and_old_releases_go(tmp_pa
     assert BROKEN_LINE in (portal.root / "last-failure.log").read_text(encoding="utf-8")
 
     # Fixed, then one more article: two more releases, only PORTAL_KEEP=2 remain.
-    cached = first / "src" / ".cache" / "marker"  # build.py's cache is carried forward, as hard links
-    cached.parent.mkdir(exist_ok=True)
-    cached.write_text("x")
     portal.write(BROKEN_ARTICLE, article("Bài viết đã sửa", "25/06/2021"))
     portal.commit("Sửa ngày")
     fixed = portal.push()
     assert fixed.returncode == 0 and HEADER not in remote_lines(fixed.stderr), fixed.stderr
     assert len(article_pages(portal.current.resolve())) == 6
-    assert (portal.live_release() / "src" / ".cache" / "marker").stat().st_ino == cached.stat().st_ino
+    # every release's build.py cache is the one beside the folder all builds update
+    assert os.readlink(portal.live_release() / "src" / ".cache") == "../../../build/cache"
+    assert (portal.live_release() / "src" / ".cache").resolve() == portal.root / "build" / "cache"
     portal.write("content/2021/06/bai-moi.md", article("Bài viết mới", "26/06/2021"))
     newest = portal.commit("Bài mới")
     again = portal.push()
@@ -180,6 +179,52 @@ def test_push_publishes_a_failed_push_changes_nothing_and_old_releases_go(tmp_pa
     assert portal.live_release().name == releases[-1]
     assert (portal.live_release() / "REVISION").read_text().strip() == newest
     assert len(article_pages(portal.current.resolve())) == 7
+
+
+def test_a_push_redoes_only_what_it_changed_and_releases_stay_as_they_were_built(tmp_path):
+    """Every build updates build/site with its cache in build/cache; a release gets hard links to
+    the result. After a rollback, a push still gives exactly what a build from nothing gives: the
+    cache describes build/site, not the live release."""
+    portal = Portal(tmp_path, SOURCE_DATE_EPOCH="1735689600")
+    assert portal.push().returncode == 0
+    first = portal.live_release()
+    first_site = snapshot(first / "site")
+    rel = sorted(p.relative_to(portal.work).as_posix() for p in (portal.work / "content").rglob("*.md"))[0]
+    original = (portal.work / rel).read_text(encoding="utf-8")
+
+    portal.write(rel, original + "\nMột đoạn viết thêm.\n")
+    portal.commit("Sửa bài")
+    edited = portal.push()
+    assert edited.returncode == 0 and HEADER not in remote_lines(edited.stderr), edited.stderr
+    summary = next(line for line in remote_lines(edited.stderr) if line.startswith("built "))
+    pages, rendered, unchanged, files, written = map(int, re.search(
+        r"(\d+) pages \((\d+) rendered, (\d+) unchanged\), (\d+) files \((\d+) written", summary).groups())
+    # a build from nothing renders and writes everything
+    assert 0 < rendered < pages and unchanged > 0 and 0 < written < files / 2, summary
+    second = portal.live_release()
+    second_site = snapshot(second / "site")
+    assert second_site != first_site
+    assert snapshot(first / "site") == first_site  # the build did not touch the live release's files
+    # Every file the push did not change (pages, assets, photos, the search index's files) is
+    # the same file in both releases, a hard link, not a copy.
+    same = [name for name in first_site if second_site.get(name) == first_site[name]]
+    assert len([name for name in same if name.endswith(".html")]) >= unchanged
+    assert any(name.startswith("assets/") for name in same) and any(name.endswith(".svg") for name in same)
+    for name in same:
+        assert (first / "site" / name).stat().st_ino == (second / "site" / name).stat().st_ino, name
+
+    # Roll back to the first release (deploy/README.md), then push the article as it was.
+    tmp_link = portal.root / "current.tmp"
+    os.symlink(f"releases/{first.name}/site", tmp_link)
+    os.replace(tmp_link, portal.current)
+    portal.write(rel, original)
+    portal.commit("Trả lại bài")
+    restored = portal.push()
+    assert restored.returncode == 0 and HEADER not in remote_lines(restored.stderr), restored.stderr
+    third = portal.live_release()
+    assert third not in (first, second)
+    assert snapshot(third / "site") == first_site
+    assert snapshot(second / "site") == second_site
 
 
 def test_hook_with_lib_beside_it_settings_file_no_search_base_url_and_other_branches(tmp_path):
@@ -231,9 +276,6 @@ def test_rebuild_makes_a_new_release_of_the_live_revision_only_when_the_site_cha
     assert "nothing changed" in same.stdout
     assert portal.releases() == [first.name] and portal.live_release() == first
 
-    cached = first / "src" / ".cache" / "marker"
-    cached.parent.mkdir(exist_ok=True)
-    cached.write_text("x")
     env = {k: v for k, v in portal.env.items() if k != "SOURCE_DATE_EPOCH"}
     changed = subprocess.run(["bash", str(rebuild)], env=env, capture_output=True, text=True, timeout=120)
     assert changed.returncode == 0, changed.stderr
@@ -241,14 +283,14 @@ def test_rebuild_makes_a_new_release_of_the_live_revision_only_when_the_site_cha
     second = portal.live_release()
     assert second != first and portal.releases() == [first.name, second.name]
     assert (second / "REVISION").read_text() == (first / "REVISION").read_text()
-    # the same commit; only build.py's cache (per output folder, and compiled templates) may differ
-    source_only = lambda tree: {k: v for k, v in tree.items()  # noqa: E731
-                                if not k.startswith((".cache/build-", ".cache/inputs-", ".cache/jinja/"))}
-    assert source_only(snapshot(second / "src")) == source_only(snapshot(first / "src"))
-    # compiled templates are kept by template name: a new release replaces them, adds none
-    compiled = lambda release: sorted(p.name for p in (release / "src/.cache/jinja").iterdir())  # noqa: E731
-    assert compiled(second) == compiled(first) != []
-    assert (second / "src" / ".cache" / "marker").stat().st_ino == cached.stat().st_ino
+    # the same commit, as it was checked out; .cache is the link to the one cache of all builds
+    source_only = lambda release: {p.relative_to(release / "src").as_posix(): p.read_bytes()  # noqa: E731
+                                   for p in (release / "src").rglob("*") if ".cache" not in p.parts and p.is_file()}
+    assert source_only(second) == source_only(first) != {}
+    assert (second / "src" / ".cache").resolve() == (first / "src" / ".cache").resolve() == portal.root / "build/cache"
+    # one build cache for the one output folder, however many releases were built
+    assert [p.name for p in (portal.root / "build" / "cache").glob("build-*.pickle")] != []
+    assert len(list((portal.root / "build" / "cache").glob("build-*.pickle"))) == 1
     assert "© 2022" not in (second / "site" / "index.html").read_text(encoding="utf-8")
     assert (second / "site" / "pagefind" / "pagefind-entry.json").is_file()
 

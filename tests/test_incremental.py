@@ -169,6 +169,42 @@ def test_body_edit_renders_only_pages_that_show_the_article(site, monkeypatch, t
     assert tree(site.output) == tree(clean)
 
 
+def test_a_fresh_checkout_is_hashed_not_parsed_and_renders_only_what_changed(site, monkeypatch, tmp_path):
+    """A server deploy or a CI run checks the files out anew: each has a new identity (inode and
+    time) and the same bytes. They are read and hashed, not parsed, and nothing is rendered
+    again; after an edit, only that article is parsed and only the pages showing it rendered."""
+    import sitegen.pipeline
+
+    _corpus(site)
+    assert site.build("--no-search").code == 0
+    total = len(list(site.output.rglob("index.html")))
+
+    def check_out_again() -> None:
+        for path in sorted((site.root / "content").rglob("*.md")):
+            data = path.read_bytes()
+            path.unlink()                                   # a new inode…
+            path.write_bytes(data)
+            os.utime(path, ns=(10**18, 10**18))             # …and another time, as git gives
+
+    parsed: list[str] = []
+    real = sitegen.pipeline.read_article
+    monkeypatch.setattr(sitegen.pipeline, "read_article", lambda root, rel, *a: parsed.append(rel) or real(root, rel, *a))
+    rendered = _rendered(monkeypatch)
+    check_out_again()
+    assert site.build("--no-search").code == 0
+    assert parsed == [] and rendered == []
+
+    path = site.root / "content/2020/05/bai-04.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\nMột đoạn thêm ở cuối bài.\n", encoding="utf-8")
+    check_out_again()
+    assert site.build("--no-search").code == 0
+    assert parsed == ["2020/05/bai-04.md"]
+    assert "2020/05/bai-so-4/index.html" in rendered and len(rendered) < total / 2
+    clean = tmp_path / "clean"
+    assert site.build("--no-search", "--output", str(clean)).code == 0
+    assert tree(site.output) == tree(clean)
+
+
 def _listing_date_calls(monkeypatch) -> list[int]:
     """Record the process of each listing page whose sitemap date is worked out."""
     import sitegen.pages as pages_module
@@ -294,13 +330,94 @@ def test_search_bundle_kept_in_cache_holds_only_the_live_index(portal, tmp_path)
     assert tree(portal / "output/pagefind") == tree(clean / "pagefind")
 
 
-def test_cache_files_are_replaced_never_rewritten_in_place(portal, tmp_path):
-    # deploy/lib.sh starts a release's .cache/ as hard links to the live release's: a build that
-    # wrote into a cache file in place would change the live release's copy too.
-    seed = tmp_path / "seed"
-    shutil.copytree(portal / ".cache", seed, copy_function=os.link)
-    before = tree(seed)
+def test_output_and_cache_files_are_replaced_never_rewritten_in_place(portal, tmp_path):
+    # deploy/lib.sh gives each release a copy of the output folder made of hard links: a build
+    # that wrote into an output file in place would change the live release too. Cache files are
+    # replaced whole as well, so a stopped build never leaves half a file.
+    releases = {}
+    for name in ("output", ".cache"):
+        releases[name] = tmp_path / name
+        shutil.copytree(portal / name, releases[name], copy_function=os.link)
+    before = {name: tree(folder) for name, folder in releases.items()}
     CHANGES["edit body"](portal)
     CHANGES["change asset"](portal)
+    CHANGES["add image"](portal)
     assert main(["build", "--root", str(portal), "-q"]) == 0
-    assert tree(seed) == before
+    assert tree(portal / "output") != before["output"]
+    assert {name: tree(folder) for name, folder in releases.items()} == before
+
+
+def test_pagefind_reads_a_kept_folder_of_links_that_a_failed_build_makes_start_over(portal, tmp_path, monkeypatch):
+    """On a rebuild Pagefind reads a folder of hard links to the article pages, kept in .cache/
+    and changed only where pages changed; a build that fails while it is being changed leaves a
+    marker, and the next build makes the folder again."""
+    import sitegen.search
+
+    CHANGES["edit title"](portal)
+    assert main(["build", "--root", str(portal), "-q"]) == 0
+    (pages,) = (portal / ".cache").glob("build-*.pages")
+    linked = {p.relative_to(pages).as_posix(): p.stat().st_ino for p in pages.rglob("index.html")}
+    assert len(linked) == 5 and not (pages / ".changing").exists()
+    assert linked == {rel: (portal / "output" / rel).stat().st_ino for rel in linked}   # the published pages
+
+    monkeypatch.setattr(sitegen.search, "pagefind_command", lambda: ["false"])     # Pagefind fails
+    before = tree(portal / "output")
+    CHANGES["delete article"](portal)
+    assert main(["build", "--root", str(portal), "-q"]) == 1
+    assert tree(portal / "output") == before and (pages / ".changing").exists()
+    monkeypatch.undo()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    assert main(["build", "--root", str(portal), "-q"]) == 0
+    assert not (pages / ".changing").exists()
+    assert len(list(pages.rglob("index.html"))) == 4
+    clean = tmp_path / "clean"
+    assert main(["build", "--root", str(portal), "-q", "--output", str(clean)]) == 0
+    assert tree(portal / "output") == tree(clean)
+
+    # An article deleted in a build without the index: the next index must not find it.
+    first(portal, "lien-doan*.md").unlink()
+    assert main(["build", "--root", str(portal), "-q", "--no-search"]) == 0
+    assert main(["build", "--root", str(portal), "-q"]) == 0
+    assert len(list(pages.rglob("index.html"))) == 3
+    shutil.rmtree(clean)
+    assert main(["build", "--root", str(portal), "-q", "--output", str(clean)]) == 0
+    assert tree(portal / "output") == tree(clean)
+
+
+def test_a_copied_file_is_copied_again_only_when_its_bytes_change(tmp_path, monkeypatch):
+    """Copies (assets, photos) are keyed by their bytes: a fresh checkout, where every source has a
+    new identity, copies nothing that did not change, so a deploy's hard-linked releases share it."""
+    from sitegen import write
+
+    out = tmp_path / "out"
+    out.mkdir()
+    source = tmp_path / "checkout-1" / "anh.jpg"
+    source.parent.mkdir()
+    source.write_bytes(b"x" * 100)
+    copy, manifest = write.plan_copies(out, {"2019/anh.jpg": source}, {})
+    assert copy == {"2019/anh.jpg": source}
+    (out / "2019").mkdir()
+    (out / "2019" / "anh.jpg").write_bytes(source.read_bytes())
+
+    read = []
+    digest = write.file_digest
+    monkeypatch.setattr(write, "file_digest", lambda path: read.append(path) or digest(path))
+    copy, manifest = write.plan_copies(out, {"2019/anh.jpg": source}, manifest)
+    assert copy == {} and read == []                        # the same file as last time: not even read
+
+    moved = tmp_path / "checkout-2" / "anh.jpg"             # the same bytes in a fresh checkout
+    moved.parent.mkdir()
+    moved.write_bytes(b"x" * 100)
+    copy, manifest = write.plan_copies(out, {"2019/anh.jpg": moved}, manifest)
+    assert copy == {} and read == [moved]
+
+    moved.write_bytes(b"y" * 100)                           # same size, other bytes
+    st = moved.stat()
+    os.utime(moved, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    copy, manifest = write.plan_copies(out, {"2019/anh.jpg": moved}, manifest)
+    assert copy == {"2019/anh.jpg": moved}
+    (out / "2019" / "anh.jpg").write_bytes(moved.read_bytes())
+    assert write.plan_copies(out, {"2019/anh.jpg": moved}, manifest)[0] == {}
+
+    (out / "2019" / "anh.jpg").unlink()                     # the published copy is gone
+    assert write.plan_copies(out, {"2019/anh.jpg": moved}, manifest)[0] == {"2019/anh.jpg": moved}
