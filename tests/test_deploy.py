@@ -378,3 +378,19 @@ def test_the_hook_reads_settings_exactly_as_lib_sh_does():
         return match.group(0)
 
     assert function(DEPLOY / "post-receive") == function(DEPLOY / "lib.sh")
+
+
+def test_hosted_builds_keep_build_py_cache_without_the_page_links():
+    """GitHub and GitLab Pages restore build.py's cache before building, and leave out the folder
+    of page links (hard links into output/ locally, plain copies in a cache archive)."""
+    import yaml
+
+    steps = yaml.safe_load((REPO / ".github/workflows/pages.yml").read_text(encoding="utf-8"))["jobs"]["build"]["steps"]
+    cache = next(step for step in steps if step.get("uses", "").startswith("actions/cache@"))
+    assert cache["with"]["path"].split() == [".cache", "!.cache/*.pages"]
+    assert "hashFiles('content/**'" in cache["with"]["key"]
+    assert steps.index(cache) < next(n for n, step in enumerate(steps) if step.get("name") == "Build")
+    gitlab = yaml.safe_load((REPO / ".gitlab-ci.yml").read_text(encoding="utf-8"))
+    paths = [path for entry in gitlab["pages"]["cache"] for path in entry["paths"]]
+    assert ".cache/build-*.shards" in paths and ".cache/build-*.pagefind" in paths
+    assert not any(path.endswith(".pages") or path.rstrip("/") == ".cache" for path in paths)

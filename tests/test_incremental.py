@@ -205,6 +205,39 @@ def test_a_fresh_checkout_is_hashed_not_parsed_and_renders_only_what_changed(sit
     assert tree(site.output) == tree(clean)
 
 
+def test_a_cache_restored_into_a_fresh_checkout_converts_nothing_again(portal, tmp_path, monkeypatch):
+    """What a CI run gets with .cache/ restored from the last run (actions/cache): a fresh
+    checkout, the cache as plain copies, no output/. Every page is written again, but no article
+    is parsed or converted again and Pagefind writes none of the files it already made."""
+    import sitegen.pipeline
+
+    saved = tmp_path / "saved-cache"
+    shutil.copytree(portal / ".cache", saved)               # copies, as a cache archive holds them
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    for name in ("content", "templates", "assets"):
+        shutil.copytree(portal / name, checkout / name)
+    shutil.copy(portal / "site.yaml", checkout / "site.yaml")
+    shutil.rmtree(portal)                                   # the runner starts from nothing
+    shutil.copytree(checkout, portal)
+    shutil.copytree(saved, portal / ".cache")
+    (bundle,) = (portal / ".cache").glob("build-*.pagefind")
+    made = {p: p.stat().st_ino for p in (bundle / "fragment").iterdir()}
+
+    parsed, converted = [], []
+    read, convert = sitegen.pipeline.read_article, sitegen.pipeline.render_markdown
+    monkeypatch.setattr(sitegen.pipeline, "read_article", lambda root, rel, *a: parsed.append(rel) or read(root, rel, *a))
+    monkeypatch.setattr(sitegen.pipeline, "render_markdown", lambda *a: converted.append(a) or convert(*a))
+    assert main(["build", "--root", str(portal), "-q"]) == 0
+    assert parsed == [] and converted == []
+    assert made and {p: p.stat().st_ino for p in made} == made
+    monkeypatch.undo()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    clean = tmp_path / "clean"
+    assert main(["build", "--root", str(portal), "-q", "--output", str(clean)]) == 0
+    assert tree(portal / "output") == tree(clean)
+
+
 def _listing_date_calls(monkeypatch) -> list[int]:
     """Record the process of each listing page whose sitemap date is worked out."""
     import sitegen.pages as pages_module
