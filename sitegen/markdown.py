@@ -101,7 +101,11 @@ class _ResolveLinks(Treeprocessor):
     @staticmethod
     def _resolve(links: Links, target: str, kind: str) -> tuple[str, str | None]:
         """The site URL of a link or image target, and its content-relative path when it has one."""
-        parts = urlsplit(target)
+        try:
+            parts = urlsplit(target)
+        except ValueError:          # "http://a.vn[": a bracket without its pair is no address
+            links.missing.append(("image" if kind == "image" else "address", target))
+            return target, None
         if parts.scheme or parts.netloc or target.startswith("#") or not parts.path:
             return target, None
         rel = content_url(links.source_dir, unquote(parts.path))

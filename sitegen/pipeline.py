@@ -282,6 +282,8 @@ def render_bodies(config: SiteConfig, articles: list[Article], files: list[str],
         for kind, target in missing:
             if kind == "image":
                 report.error(article.source, "body", f'image not found: "{target}"')
+            elif kind == "address":
+                report.warn(article.source, "body", f'not a valid web address: "{target}"')
             else:
                 report.warn(article.source, "body", f'link to a missing page or file: "{target}"')
         for target in no_alt:

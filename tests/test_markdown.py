@@ -60,6 +60,14 @@ def test_links_to_articles_and_files_are_resolved(md):
     assert links.missing == [("link", "missing.md")]
 
 
+def test_an_address_urlsplit_refuses_is_noted_not_raised(md):
+    # Found by test_properties: "http://a.vn[" made urlsplit raise ValueError out of the build.
+    links = Links("2019/12", "/", {}, frozenset())
+    html = render(md, "<http://a.vn[> and [x](http://b.vn]/)", links)
+    assert "<a>http://a.vn[</a>" in html          # the sanitiser drops an address it cannot parse
+    assert links.missing == [("address", "http://a.vn["), ("address", "http://b.vn]/")]
+
+
 @pytest.mark.parametrize("evil", [
     "<script>alert(1)</script>",
     "<img src=x onerror=alert(1)>",

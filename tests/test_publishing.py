@@ -42,11 +42,12 @@ def test_new_refuses_unknown_level(site, capsys):
 
 
 def test_check_validates_without_writing(site):
-    site.add("a.md", body="Xem [bài khác](khong-co.md) và ![](anh.png)")
+    site.add("a.md", body="Xem [bài khác](khong-co.md) và ![](anh.png), <http://a.vn[>")
     site.write("content/anh.png", _png())
     result = site.build_cmd("check")
     assert result.code == 0
     assert 'content/a.md: body: link to a missing page or file: "khong-co.md"' in result.err
+    assert 'content/a.md: body: not a valid web address: "http://a.vn["' in result.err
     assert 'content/a.md: body: image "/anh.png" has no alternative text' in result.err
     assert result.out.splitlines()[-1].startswith("checked 1 articles")
     assert not site.output.exists()
