@@ -137,20 +137,19 @@ def load_site(options: BuildOptions, report: Report, cache: BuildCache | None = 
     stats = stats or {}
     for rel in article_files:
         path = folder + rel                                     # a string path: no pathlib per file
-        cached = cache.articles.get(rel)
+        old = cache.articles[rel][0] if rel in cache.articles else None     # its last key
         try:
             identity = stats.get(path) or stat_key(path)
-            if cached is not None and cached[0] is not None and cached[0][:2] == (identity, context):
-                keys[rel] = cached[0]
+            if old is not None and old[:2] == (identity, context):
+                keys[rel] = old
                 continue
-            known = cached is not None and cached[0] is not None and cached[0][1] == context
-            digest = file_digest(path) if known else None
+            digest = file_digest(path) if old is not None and old[1] == context else None
         except OSError:
             keys[rel] = None
             todo.append(rel)
             continue
         keys[rel] = (identity, context, digest)
-        if digest is None or digest != cached[0][2]:
+        if digest is None or digest != old[2]:
             todo.append(rel)
 
     def parse(start: int, end: int) -> list:

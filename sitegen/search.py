@@ -85,36 +85,50 @@ def build_index(site_dir: Path, glob: str, bundle_cache: Path | None = None, pub
         raise BuildError([Diagnostic("pagefind", "search", f"could not make the index reproducible: {err}")]) from None
     if bundle_cache is not None:
         _prune(work, live)
-    if bundle_cache is not None and publish:
-        size = _publish(work, site_dir / BUNDLE_DIR, live)
-    else:
-        size = sum(os.stat(os.path.join(work, rel)).st_size for rel in live)
+        if publish:
+            publish_bundle(work, site_dir / BUNDLE_DIR, frozenset(live))
+    size = sum(os.stat(os.path.join(work, rel)).st_size for rel in live)
     pages = sum(1 for rel in live if rel.startswith("fragment/"))
     return IndexReport(pages=pages, bytes=size, files=len(live), live=frozenset(live))
 
 
 def publish_bundle(bundle: Path, target: Path, live: frozenset[str]) -> None:
-    """Make `target` (the pagefind/ folder of a published site) hold exactly the `live` files of
-    the kept bundle, as hard links. A content-named file already there has the same bytes and is
-    left alone; a fixed-name file whose bytes differ is replaced by a new link renamed over it;
-    a file the index no longer uses is removed. Nothing is written in place."""
+    """Make `target` (the pagefind/ folder of a site, new or published) hold exactly the `live`
+    files of the kept bundle, as hard links. A content-named file already there has the same
+    bytes and is left alone; a fixed-name file whose bytes differ is replaced by a new link
+    renamed over it; a file the index no longer uses is removed. Nothing is written in place:
+    Pagefind skips the content-named files that exist, and build_index removes the fixed-name
+    ones before Pagefind writes them anew."""
     source_dir, target_dir = os.path.join(bundle, ""), os.path.join(target, "")
     made: set[str] = set()
     for rel in sorted(live):
         source, dest = source_dir + rel, target_dir + rel
-        if os.path.exists(dest) if content_named(rel) else _same_bytes(source, dest):
-            continue
         folder = rel.rpartition("/")[0]
-        if folder not in made:
+        if folder not in made:                      # four folders for 10,000 files
             os.makedirs(target_dir + folder, exist_ok=True)
             made.add(folder)
-        partial = f"{dest}.{os.getpid()}.part"
         try:
-            os.link(source, partial)
-        except OSError:
-            shutil.copyfile(source, partial)    # another file system, or no hard links
+            _link(source, dest)
+            continue
+        except FileExistsError:
+            if content_named(rel) or _same_bytes(source, dest):
+                continue
+        partial = f"{dest}.{os.getpid()}.part"
+        _link(source, partial)
         os.replace(partial, dest)
     _prune(target, set(live))
+
+
+def _link(source: str, dest: str) -> None:
+    """A hard link, or a copy where links cannot be made; FileExistsError if `dest` exists."""
+    try:
+        os.link(source, dest)
+    except FileExistsError:
+        raise
+    except OSError:                                 # another file system, or no hard links
+        if os.path.lexists(dest):
+            raise FileExistsError(dest) from None
+        shutil.copyfile(source, dest)
 
 
 def _same_bytes(a: str, b: str) -> bool:
@@ -157,28 +171,6 @@ def _prune(bundle: Path, live: set[str]) -> None:
                 rel = f"{folder}/{entry.name}" if folder else entry.name
                 if rel not in live and entry.is_file():
                     os.unlink(entry.path)
-
-
-def _publish(bundle: Path, target: Path, live: set[str]) -> int:
-    """Put the live files of the cached bundle into `target` as hard links, and return their
-    total size. No file of the kept bundle is ever written again in place: Pagefind skips the
-    content-named files that exist, and build_index removes the fixed-name ones before Pagefind
-    writes them anew."""
-    source_dir, target_dir = os.path.join(bundle, ""), os.path.join(target, "")
-    made: set[str] = set()
-    size = 0
-    for rel in sorted(live):
-        folder = rel.rpartition("/")[0]
-        if folder not in made:                      # four folders for 10,000 files
-            os.makedirs(target_dir + folder, exist_ok=True)
-            made.add(folder)
-        source, dest = source_dir + rel, target_dir + rel
-        try:
-            os.link(source, dest)
-        except OSError:
-            shutil.copyfile(source, dest)       # another file system, or no hard links
-        size += os.stat(dest).st_size
-    return size
 
 
 _DIGITS = {"{year}": "[0-9]" * 4, "{month}": "[0-9]" * 2, "{day}": "[0-9]" * 2}
