@@ -9,6 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 import markdown
 import nh3
+from markdown.blockprocessors import BlockProcessor
 from markdown.extensions import Extension
 from markdown.extensions.toc import unique
 from markdown.inlinepatterns import InlineProcessor as InlinePattern
@@ -292,6 +293,51 @@ class _GatedInline(InlineProcessor):
         return data
 
 
+# The block parser likewise asks every block processor, in turn, whether a block is its kind;
+# five of them answer by searching the whole block (a heading on any line, a quote, a rule, a
+# link or footnote definition), and a paragraph of prose is searched five times for nothing.
+# Each can only match where one of its trigger strings occurs. Same rule as the inline gates:
+# a gate applies only while the processor's regex is exactly the one it was written for.
+_BLOCK_GATES: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    # name: (the attribute holding the regex its test searches with, that regex, triggers)
+    "hashheader": ("RE", r"(?:^|\n)(?P<level>#{1,6})(?P<header>(?:\\.|[^\\#]|#+(?=[^#\n]))*?)#*(?:\n|$)", ("#",)),
+    "setextheader": ("RE", r"^.*?\n(?:=+|-+)[ ]*(\n|$)", ("\n=", "\n-")),
+    "hr": ("SEARCH_RE", r"^[ ]{0,3}(?=(?P<atomicgroup>(-+[ ]{0,2}){3,}|(_+[ ]{0,2}){3,}|(\*+[ ]{0,2}){3,}))"
+                        r"(?P=atomicgroup)[ ]*$", ("-", "_", "*")),
+    "quote": ("RE", r"(^|\n)[ ]{0,3}>[ ]?(.*)", (">",)),
+    "reference": ("RE", r"^[ ]{0,3}\[([^\[\]]*)\]:[ ]*(?:\n[ ]*)?([^\s]+)[ ]*(?:\n[ ]*)?"
+                        r'((["\'])(.*)\4[ ]*|\((.*)\)[ ]*)?$', ("]:",)),
+    "footnote": ("RE", r"^[ ]{0,3}\[\^([^\]]*)\]:[ ]*(.*)$", ("[^",)),
+}
+
+
+class _GatedBlock(BlockProcessor):
+    """A block processor asked only about blocks that contain one of its trigger strings; for
+    any other block the answer its own test would give is known: not mine."""
+
+    def __init__(self, inner: BlockProcessor, triggers: tuple[str, ...]):
+        super().__init__(inner.parser)
+        self.inner, self.triggers = inner, triggers
+        self.run = inner.run        # type: ignore[method-assign]  # the processor's own, with its state
+
+    def test(self, parent: etree.Element, block: str) -> bool:
+        for trigger in self.triggers:
+            if trigger in block:
+                return self.inner.test(parent, block)
+        return False
+
+
+def _gate_blocks(md: markdown.Markdown) -> None:
+    """Wrap each block processor whose regex is known in a _GatedBlock, at its own priority."""
+    registry = md.parser.blockprocessors
+    for item in list(registry._priority):
+        known = _BLOCK_GATES.get(item.name)
+        processor = registry[item.name]
+        regex = getattr(getattr(processor, known[0], None), "pattern", None) if known else None
+        if known and regex == known[1] and not isinstance(processor, _GatedBlock):
+            registry.register(_GatedBlock(processor, known[2]), item.name, item.priority)
+
+
 class ArticleExtension(Extension):
     """Figures with captions, resolved links, abbreviations: the portal's Markdown dialect."""
 
@@ -309,11 +355,13 @@ class ArticleExtension(Extension):
 
 def make_markdown(glossary: dict[str, str] | None = None) -> markdown.Markdown:
     """A configured Markdown instance; reuse it with reset() (building one costs ~1 ms)."""
-    return markdown.Markdown(
+    md = markdown.Markdown(
         extensions=["tables", "footnotes", "attr_list", "sane_lists", ArticleExtension(glossary)],
         extension_configs={"footnotes": {"BACKLINK_TITLE": FOOTNOTE_BACKLINK}},
         output_format="html",
     )
+    _gate_blocks(md)
+    return md
 
 
 def sanitise(fragment: str) -> str:

@@ -14,7 +14,6 @@ _NON_SLUG = re.compile(r"[^a-z0-9]+")
 # Control characters other than tab and line breaks: invisible, forbidden in XML (feeds,
 # sitemaps) and flagged by HTML validators. They only ever come from copy-paste accidents.
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
-_SPACES = re.compile(r"\s+")
 SLUG_MAX = 80
 
 
@@ -26,10 +25,10 @@ def nfc(text: str) -> str:
 def clean(text: str) -> str:
     """NFC, the Ð → Đ fix, control characters removed: the form every text field is stored in."""
     text = nfc(text)
-    # str.translate looks every character up in a dict: ~20 µs per paragraph of Vietnamese,
-    # for a letter that is almost never there. Replace only when it is.
-    if "\u00d0" in text or "\u00f0" in text:
-        text = text.translate(ETH_FIX)
+    # str.translate looks every character of a non-ASCII text up in a dict (~150 µs for an
+    # article's body); two replaces are C loops over the string, and cost nothing when the
+    # letter is absent.
+    text = text.replace("\u00d0", "\u0110").replace("\u00f0", "\u0111")
     return CONTROL.sub("", text) if CONTROL.search(text) else text
 
 
@@ -49,7 +48,9 @@ def eth_lines(text: str) -> list[int]:
 
 def collapse(text: str) -> str:
     """Trim and collapse runs of whitespace to one space."""
-    return _SPACES.sub(" ", text).strip()
+    # str.split() cuts at exactly the characters the regex \s matches (str.isspace), in C
+    # and about four times as fast as re.sub(r"\s+", " ", text).strip().
+    return " ".join(text.split())
 
 
 @lru_cache(maxsize=4096)

@@ -13,6 +13,7 @@ from sitegen.markdown import Links, make_markdown, render_markdown
 from sitegen.text import slugify
 
 from .safety import unsafe_parts
+from .stock import stock_markdown
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 VIETNAMESE = st.text(alphabet=st.sampled_from(list("aăâbcdđeêghiklmnoôơpqrstuưvxyàảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệìỉĩíị"
@@ -77,14 +78,7 @@ def test_markdown_never_outputs_script_or_handlers(text):
 MD = make_markdown({"CĐVC": "Công đoàn Viên chức"})
 
 
-def _stock_markdown():
-    from markdown.treeprocessors import InlineProcessor
-    md = make_markdown({"CĐVC": "Công đoàn Viên chức"})
-    md.treeprocessors.register(InlineProcessor(md), "inline", 20)   # Python-Markdown's own
-    return md
-
-
-STOCK = _stock_markdown()
+STOCK = stock_markdown({"CĐVC": "Công đoàn Viên chức"})     # Python-Markdown's own processors
 # text made of the characters inline Markdown reacts to, and of words around them
 MARKDOWN_INLINE = st.lists(st.sampled_from(list("*_`\\[]()!<>&^#:;/\"'  \n-.xyĐạ") +
                                            ["CĐVC", "http://a.vn", "a@b.vn", "&amp;", "[^1]", "\n\n",
@@ -97,3 +91,19 @@ def test_gated_inline_processor_equals_stock(text):
     """Skipping the searches that cannot match changes nothing in the output."""
     links = Links("2019/12", "/", {}, frozenset())
     assert render_markdown(MD, text, links) == render_markdown(STOCK, text, Links("2019/12", "/", {}, frozenset()))
+
+
+# lines made of what starts or marks a block (headings, rules, quotes, lists, definitions, tables)
+MARKDOWN_BLOCKS = st.lists(st.sampled_from(["\n", "\n\n", "# ", "## ", "#", "===", "---", "- - -", "* * *", "___",
+                                            "> ", ">", "   > ", "1. ", "- ", "* ", "    ", "[r]: http://a.vn",
+                                            "[^1]: n", "[^1]", "]:", "[r]", "|", " | ", "|---|", "=", "-", "*", "_",
+                                            "chữ", "CĐVC", "Đạ", " ", "<div>", "</div>"]), max_size=40).map("".join)
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(MARKDOWN_BLOCKS)
+def test_gated_block_processors_equal_stock(text):
+    """Asking a block processor only about blocks that contain its trigger strings changes
+    nothing in the output."""
+    assert render_markdown(MD, text, Links("2019/12", "/", {}, frozenset())) == \
+        render_markdown(STOCK, text, Links("2019/12", "/", {}, frozenset()))

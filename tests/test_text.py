@@ -1,9 +1,10 @@
 """Vietnamese text: NFC, Ð, slugs, folding, sort order."""
+import re
 import unicodedata
 
 import pytest
 
-from sitegen.text import clean, eth_lines, fold, nfc, slugify, sort_key
+from sitegen.text import clean, collapse, eth_lines, fold, nfc, slugify, sort_key
 
 
 @pytest.mark.parametrize("title, slug", [
@@ -54,6 +55,15 @@ def test_nfc_joins_windows_and_mac_forms():
 def test_clean_replaces_eth_with_d_stroke():
     assert clean("Ðẩy mạnh, ðoàn viên") == "Đẩy mạnh, đoàn viên"
     assert "\u00d0" not in clean("Ð") and clean("Ð") == "\u0110"
+
+
+def test_collapse_treats_every_whitespace_character_as_the_regex_does():
+    """collapse() splits with str.split(); it must collapse exactly what r"\\s+" would."""
+    spaces = re.compile(r"\s+")
+    for code in range(0x110000):
+        text = f" a{chr(code)}{chr(code)}b "
+        assert collapse(text) == spaces.sub(" ", text).strip(), hex(code)
+    assert collapse("\u200b a \u200b") == "\u200b a \u200b"      # not whitespace: kept
 
 
 def test_eth_lines_reports_each_line():

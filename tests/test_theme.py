@@ -151,3 +151,31 @@ def test_article_page_marks_no_menu_item(built):
     article = next(p for p in sorted(built.glob("20[0-9][0-9]/[0-9][0-9]/*/index.html")))
     html = article.read_text(encoding="utf-8")
     assert _current_menu_items(html) == [] and '<footer class="site-footer">' in html
+
+
+def test_compiled_templates_follow_the_base_url(site):
+    """Templates are compiled once and kept in .cache/jinja/ by their source; what depends on
+    site.yaml (a page's address under base_url) must still come from the build that renders it,
+    never be baked into the compiled template ('favicon.ico'|url is a constant Jinja could fold)."""
+    site.add("2019/12/hoi-nghi.md", title="Hội nghị")
+    assert site.build("-q").code == 0
+    assert (site.root / ".cache" / "jinja").is_dir() and any((site.root / ".cache" / "jinja").iterdir())
+    assert site.build("-q", "--base-url", "https://example.org/portal/").code == 0
+    for page in ("index.html", "404.html", "tim-kiem/index.html", "2019/12/hoi-nghi/index.html"):
+        html = (site.output / page).read_text(encoding="utf-8")
+        assert 'href="/portal/favicon.ico"' in html, page
+        assert not re.search(r'(?:href|action|src)="/(?!portal/)', html), page
+
+
+def test_templates_compiled_by_another_generator_are_not_kept(site):
+    """How a filter is called is compiled into a template: a template compiled by another
+    version of sitegen must not be loaded. Each version has its own folder; the others go."""
+    from sitegen.cache import GENERATOR
+    site.add("2019/12/hoi-nghi.md", title="Hội nghị")
+    jinja = site.root / ".cache" / "jinja"
+    (jinja / "0123456789abcdef").mkdir(parents=True)
+    (jinja / "0123456789abcdef" / "__jinja2_x.cache").write_bytes(b"old")
+    (jinja / "__jinja2_y.cache").write_bytes(b"older")
+    assert site.build("-q").code == 0
+    assert sorted(p.name for p in jinja.iterdir()) == [GENERATOR]
+    assert any((jinja / GENERATOR).iterdir())

@@ -1,0 +1,19 @@
+"""Python-Markdown as it comes: the portal's configuration with its gates taken out, to compare
+the gated processors' output with."""
+from __future__ import annotations
+
+from markdown.treeprocessors import InlineProcessor
+
+from sitegen.markdown import _GatedBlock, make_markdown
+
+
+def stock_markdown(glossary: dict[str, str] | None = None):
+    """make_markdown(glossary) with Python-Markdown's own inline processor and block processors."""
+    md = make_markdown(glossary)
+    md.treeprocessors.register(InlineProcessor(md), "inline", 20)
+    blocks = md.parser.blockprocessors
+    for item in list(blocks._priority):
+        processor = blocks[item.name]
+        if isinstance(processor, _GatedBlock):
+            blocks.register(processor.inner, item.name, item.priority)
+    return md
