@@ -13,6 +13,7 @@ from markdown.blockprocessors import BlockProcessor
 from markdown.extensions import Extension
 from markdown.extensions.toc import unique
 from markdown.inlinepatterns import InlineProcessor as InlinePattern
+from markdown.preprocessors import HtmlBlockPreprocessor, Preprocessor
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
 from markdown.util import HTML_PLACEHOLDER_RE, AtomicString
 
@@ -47,6 +48,7 @@ _TAG = re.compile(r"<[^>]+>")
 HEADING_ID_MAX = 60
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _PLACEHOLDER = re.compile(HTML_PLACEHOLDER_RE)
+_WORD_CHAR = re.compile(r"\w")
 
 
 @dataclass
@@ -148,7 +150,11 @@ class _Abbreviations(Treeprocessor):
         super().__init__(md)
         self.glossary = glossary
         words = sorted(glossary, key=len, reverse=True)  # longest first: CNVCLĐ before CNVC
-        self.pattern = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, words)) + r")(?!\w)") if words else None
+        # The word boundary before an abbreviation is checked on each match, not by a (?<!\w)
+        # in the pattern: a pattern that starts with a lookbehind is tried in full at every
+        # position of the text; one that starts with the abbreviations lets the regex engine
+        # skip to where one of their first letters occurs (about 3.5 times as fast on articles).
+        self.pattern = re.compile("(" + "|".join(map(re.escape, words)) + r")(?!\w)") if words else None
 
     def run(self, root: etree.Element) -> None:
         if self.pattern is None:
@@ -171,12 +177,24 @@ class _Abbreviations(Treeprocessor):
                 parent.insert(index + 1 + offset, abbr)
             index += 1 + len(added)
 
+    def matches(self, text: str):
+        """The glossary's words in `text` that stand alone (no letter, digit or _ on either
+        side), left to right: what finditer with a lookbehind for a word character would give."""
+        search, pos = self.pattern.search, 0
+        while (match := search(text, pos)) is not None:
+            start = match.start()
+            if start and _WORD_CHAR.match(text, start - 1):
+                pos = start + 1         # a word begins before it: look again one character on
+                continue
+            yield match
+            pos = match.end()
+
     def _split(self, text: str | None) -> tuple[str | None, list[etree.Element]]:
         """Cut `text` at each abbreviation not seen before: (text before, <abbr> elements with tails)."""
         if not text:
             return text, []
         head, added, last = text, [], 0
-        for match in self.pattern.finditer(text):
+        for match in self.matches(text):
             word = match.group(1)
             if word in self.seen:
                 continue
@@ -327,8 +345,28 @@ class _GatedBlock(BlockProcessor):
         return False
 
 
-def _gate_blocks(md: markdown.Markdown) -> None:
-    """Wrap each block processor whose regex is known in a _GatedBlock, at its own priority."""
+class _GatedHtmlBlock(Preprocessor):
+    """Python-Markdown's raw-HTML preprocessor, run only on text that has a "<" or an "&".
+
+    It feeds the whole article to an HTML parser to take raw HTML blocks out; text with neither
+    character holds no tag and no entity, and comes back unchanged (the parser sees one run of
+    data). Most articles have neither, and the parser's character-by-character search for them
+    was about a twentieth of the Markdown stage."""
+
+    def __init__(self, inner: HtmlBlockPreprocessor):
+        super().__init__(inner.md)
+        self.inner = inner
+
+    def run(self, lines: list[str]) -> list[str]:
+        for line in lines:
+            if "<" in line or "&" in line:
+                return self.inner.run(lines)
+        return lines
+
+
+def _add_gates(md: markdown.Markdown) -> None:
+    """Wrap each block processor whose regex is known in a _GatedBlock, and the raw-HTML
+    preprocessor in a _GatedHtmlBlock, each at its own priority."""
     registry = md.parser.blockprocessors
     for item in list(registry._priority):
         known = _BLOCK_GATES.get(item.name)
@@ -336,6 +374,10 @@ def _gate_blocks(md: markdown.Markdown) -> None:
         regex = getattr(getattr(processor, known[0], None), "pattern", None) if known else None
         if known and regex == known[1] and not isinstance(processor, _GatedBlock):
             registry.register(_GatedBlock(processor, known[2]), item.name, item.priority)
+    for item in list(md.preprocessors._priority):
+        processor = md.preprocessors[item.name]
+        if item.name == "html_block" and type(processor) is HtmlBlockPreprocessor:     # not an extension's
+            md.preprocessors.register(_GatedHtmlBlock(processor), item.name, item.priority)
 
 
 class ArticleExtension(Extension):
@@ -360,7 +402,7 @@ def make_markdown(glossary: dict[str, str] | None = None) -> markdown.Markdown:
         extension_configs={"footnotes": {"BACKLINK_TITLE": FOOTNOTE_BACKLINK}},
         output_format="html",
     )
-    _gate_blocks(md)
+    _add_gates(md)
     return md
 
 

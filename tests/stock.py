@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from markdown.treeprocessors import InlineProcessor
 
-from sitegen.markdown import _GatedBlock, make_markdown
+from sitegen.markdown import _GatedBlock, _GatedHtmlBlock, make_markdown
 
 
 def stock_markdown(glossary: dict[str, str] | None = None):
-    """make_markdown(glossary) with Python-Markdown's own inline processor and block processors."""
+    """make_markdown(glossary) with Python-Markdown's own inline processor, block processors and
+    raw-HTML preprocessor."""
     md = make_markdown(glossary)
     md.treeprocessors.register(InlineProcessor(md), "inline", 20)
     blocks = md.parser.blockprocessors
@@ -16,4 +17,8 @@ def stock_markdown(glossary: dict[str, str] | None = None):
         processor = blocks[item.name]
         if isinstance(processor, _GatedBlock):
             blocks.register(processor.inner, item.name, item.priority)
+    for item in list(md.preprocessors._priority):
+        processor = md.preprocessors[item.name]
+        if isinstance(processor, _GatedHtmlBlock):
+            md.preprocessors.register(processor.inner, item.name, item.priority)
     return md

@@ -175,6 +175,9 @@ BLOCK_SAMPLES = [
     "- một\n- hai\n    > trích trong danh sách\n\n    # tiêu đề trong danh sách\n\n1. số\n2. hai\n\n* sao\n\n    mã thụt lề",
     "Dòng\n> không phải trích dẫn vì liền đoạn?\nDòng # giữa\n---",
     "| a | b |\n|---|---|\n| > | # |\n\n<div>\n# không phải tiêu đề\n</div>",
+    "Không có thẻ nào, cũng không có ký hiệu và.\n\nHai dòng\nliền nhau.",
+    "Chỉ có ký hiệu & và &amp; và &#272; và &copy\n\nA&B",
+    "<p>khối HTML</p>\n\nchữ <b>đậm</b> <!-- chú thích -->\n\n<div markdown>\n*x*\n</div>\n\n< không phải thẻ",
 ]
 
 
@@ -190,6 +193,8 @@ def test_every_searching_block_processor_is_gated(md):
     gated = {item.name for item in md.parser.blockprocessors._priority
              if isinstance(md.parser.blockprocessors[item.name], _GatedBlock)}
     assert gated == {"hashheader", "setextheader", "hr", "quote", "reference", "footnote"}
+    from sitegen.markdown import _GatedHtmlBlock
+    assert isinstance(md.preprocessors["html_block"], _GatedHtmlBlock)
 
 
 def test_gated_inline_processor_matches_stock_on_sample_site(md):

@@ -107,3 +107,20 @@ def test_gated_block_processors_equal_stock(text):
     nothing in the output."""
     assert render_markdown(MD, text, Links("2019/12", "/", {}, frozenset())) == \
         render_markdown(STOCK, text, Links("2019/12", "/", {}, frozenset()))
+
+
+GLOSSARY = {"CĐVC": "Công đoàn Viên chức", "CNVC": "công nhân viên chức", "CNVCLĐ": "công nhân, viên chức, lao động",
+            "LĐ": "lao động", "CC,VC": "công chức, viên chức", "VC": "viên chức"}
+ABBREVIATED = st.lists(st.sampled_from([*GLOSSARY, "X", "a", "ạ", "Đ", "_", "1", "²", " ", ",", ".", "\n", "-"]),
+                       max_size=30).map("".join)
+
+
+@given(ABBREVIATED)
+def test_abbreviations_found_as_a_lookbehind_would(text):
+    """The abbreviation search checks the word boundary before a match itself; it finds what
+    a regex with (?<!\\w) in front of the words finds."""
+    from sitegen.markdown import _Abbreviations
+    words = sorted(GLOSSARY, key=len, reverse=True)
+    reference = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, words)) + r")(?!\w)")
+    found = [(m.start(), m.group(1)) for m in _Abbreviations(make_markdown(), GLOSSARY).matches(text)]
+    assert found == [(m.start(), m.group(1)) for m in reference.finditer(text)]
