@@ -29,6 +29,22 @@ class Crumb:
 
 
 @dataclass(frozen=True)
+class PageInfo:
+    """`page` in every template: what the layout (base.html) shows about any page.
+
+    An object, not a dict: Jinja reads `page.title` as an attribute first, and on a dict each
+    such read raised and caught an AttributeError (~0.7 µs, some 25 times a page)."""
+
+    title: str
+    description: str
+    kind: str
+    route: Route
+    breadcrumbs: list[Crumb]
+    feeds: list
+    image: str
+
+
+@dataclass(frozen=True)
 class NavItem:
     """A resolved menu entry."""
 
@@ -88,9 +104,8 @@ class PageBuilder:
         feeds = [self.site_feed]
         if feed_of is not None and feed_of.path in self.feed_of:
             feeds.append(self.feed_of[feed_of.path])
-        return {"page": {"title": title, "description": description, "kind": kind, "route": route_,
-                         "breadcrumbs": [self.home_crumb, *crumbs] if crumbs else [], "feeds": feeds,
-                         "image": image or self.default_image},
+        return {"page": PageInfo(title, description, kind, route_, [self.home_crumb, *crumbs] if crumbs else [],
+                                 feeds, image or self.default_image),
                 "nav": self.nav, **specific}
 
     # --- listings -------------------------------------------------------
