@@ -12,8 +12,12 @@ from jinja2 import meta
 
 from .dates import Moment
 from .models import Article, Image
+from .pages import Crumb, PageInfo
 from .render import TEMPLATE_GLOBALS
 from .urls import Route
+
+# Made for one page's context and found in no other: fed in place, not hashed and kept apart.
+_PER_PAGE = frozenset({PageInfo, Crumb})
 
 
 class Fingerprints:
@@ -60,15 +64,43 @@ class Fingerprints:
         return frozenset(self._seen)
 
     def _feed(self, digest, value) -> None:
-        if isinstance(value, Article):
-            digest.update(b"A" + self.article(value))
-            if self._refs is not None:
-                index = self._refs.get(value.source)
-                if index is not None:
-                    self._seen.add(index)
-        elif isinstance(value, (str, int, float, bool)) or value is None:
+        kind = type(value)
+        if kind is str or kind is int or kind is bool or kind is float or value is None:
             digest.update(repr(value).encode("utf-8", "surrogatepass") + b"\x00")
+        elif kind is Article:
+            self._feed_article(digest, value)
+        elif kind is list:
+            # a page's own lists (related articles, topics, crumbs) are fed in place: they are
+            # new for every page, so a digest kept for them would never be used again (tuples,
+            # such as a listing's routes shared by all its pages, are kept below)
+            digest.update(b"[")
+            for item in value:
+                if type(item) is Article:
+                    self._feed_article(digest, item)
+                else:
+                    self._feed(digest, item)
+            digest.update(b"]")
+        elif kind is dict:
+            digest.update(b"{")
+            for key, item in value.items():
+                if type(key) is str:        # what _feed would add for it, without the call
+                    digest.update(repr(key).encode("utf-8", "surrogatepass") + b"\x00")
+                else:
+                    self._feed(digest, key)
+                self._feed(digest, item)
+            digest.update(b"}")
+        elif kind in _PER_PAGE:
+            digest.update(b"(" + kind.__name__.encode())
+            for name in _field_names(kind):
+                self._feed(digest, getattr(value, name))
+            digest.update(b")")
+        elif isinstance(value, Article):
+            self._feed_article(digest, value)
+        elif isinstance(value, (str, int, float)):     # a subclass (Markup)
+            digest.update(repr(str(value) if isinstance(value, str) else value).encode("utf-8", "surrogatepass")
+                          + b"\x00")
         else:
+            # what recurs from page to page (terms, levels, feeds, the menu's items): hashed once
             found = self._memo.get(id(value))
             if found is None:
                 sub = hashlib.blake2b(digest_size=16)
@@ -79,6 +111,13 @@ class Fingerprints:
             digest.update(b"M" + found[1])
             if found[2]:
                 self._seen |= found[2]
+
+    def _feed_article(self, digest, value: Article) -> None:
+        digest.update(b"A" + self.article(value))
+        if self._refs is not None:
+            index = self._refs.get(value.source)
+            if index is not None:
+                self._seen.add(index)
 
     def _feed_composite(self, digest, value) -> None:  # noqa: C901 - one branch per kind of value
         if isinstance(value, dict):
