@@ -11,6 +11,7 @@ from .errors import Diagnostic
 ASSETS_DIR = "assets"
 # Browsers ask for these at the site's root by fixed names, so they are published there too.
 ROOT_FILES = ("favicon.ico",)
+WHOLE_FILE_BYTES = 1 << 20     # files up to this size are hashed from one read
 
 
 def fingerprint_assets(root: Path) -> tuple[dict[str, str], dict[str, Path]]:
@@ -143,8 +144,12 @@ def plan_copies(out: Path, copies: dict[str, Path], previous: dict[str, str]) ->
 
 
 def file_digest(path: str | Path) -> str:
-    """A digest of a file's bytes, read in blocks."""
+    """A digest of a file's bytes: read at once when it is small (an article, most photos), in
+    blocks when it is large. hashlib.file_digest zeroes a 256 KB buffer for every file, which
+    cost more than hashing a 3 KB article."""
     with open(path, "rb") as handle:
+        if os.fstat(handle.fileno()).st_size <= WHOLE_FILE_BYTES:
+            return hashlib.blake2b(handle.read(), digest_size=16).hexdigest()
         return hashlib.file_digest(handle, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
 
 

@@ -2,6 +2,7 @@
 and only files whose bytes changed are written."""
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 import shutil
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from sitegen import write
 from sitegen.cli import main
 
 from .conftest import REPO
@@ -420,7 +422,6 @@ def test_pagefind_reads_a_kept_folder_of_links_that_a_failed_build_makes_start_o
 def test_a_copied_file_is_copied_again_only_when_its_bytes_change(tmp_path, monkeypatch):
     """Copies (assets, photos) are keyed by their bytes: a fresh checkout, where every source has a
     new identity, copies nothing that did not change, so a deploy's hard-linked releases share it."""
-    from sitegen import write
 
     out = tmp_path / "out"
     out.mkdir()
@@ -454,3 +455,12 @@ def test_a_copied_file_is_copied_again_only_when_its_bytes_change(tmp_path, monk
 
     (out / "2019" / "anh.jpg").unlink()                     # the published copy is gone
     assert write.plan_copies(out, {"2019/anh.jpg": moved}, manifest)[0] == {"2019/anh.jpg": moved}
+
+
+@pytest.mark.parametrize("size", [0, 3000, write.WHOLE_FILE_BYTES, write.WHOLE_FILE_BYTES + 1, 3 * 1024 * 1024 + 7])
+def test_file_digest_is_the_digest_of_the_bytes(tmp_path, size):
+    """Small files are hashed from one read, large ones in blocks: the same digest either way."""
+    data = bytes((n * 7 + n // 251) % 256 for n in range(size))
+    path = tmp_path / "tep"
+    path.write_bytes(data)
+    assert write.file_digest(path) == hashlib.blake2b(data, digest_size=16).hexdigest()
