@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlsplit
 import markdown
 import nh3
 from markdown.blockprocessors import BlockProcessor
+from markdown.extensions.attr_list import AttrListTreeprocessor
 from markdown.extensions import Extension
 from markdown.extensions.toc import unique
 from markdown.inlinepatterns import InlineProcessor as InlinePattern
@@ -364,9 +365,27 @@ class _GatedHtmlBlock(Preprocessor):
         return lines
 
 
+class _GatedAttrList(Treeprocessor):
+    """The attr_list extension's tree processor, run only on articles whose text has a "{".
+
+    It visits every element to look for a trailing `{: …}`; an article without "{" in its text
+    (after the preprocessors: what the tree's text comes from) has none to find."""
+
+    def __init__(self, inner: AttrListTreeprocessor):
+        super().__init__(inner.md)
+        self.inner = inner
+
+    def run(self, root: etree.Element) -> None:
+        for line in self.md.lines:
+            if "{" in line:
+                self.inner.run(root)
+                return
+
+
 def _add_gates(md: markdown.Markdown) -> None:
-    """Wrap each block processor whose regex is known in a _GatedBlock, and the raw-HTML
-    preprocessor in a _GatedHtmlBlock, each at its own priority."""
+    """Wrap each block processor whose regex is known in a _GatedBlock, the raw-HTML
+    preprocessor in a _GatedHtmlBlock and attr_list's tree processor in a _GatedAttrList, each
+    at its own priority."""
     registry = md.parser.blockprocessors
     for item in list(registry._priority):
         known = _BLOCK_GATES.get(item.name)
@@ -378,6 +397,10 @@ def _add_gates(md: markdown.Markdown) -> None:
         processor = md.preprocessors[item.name]
         if item.name == "html_block" and type(processor) is HtmlBlockPreprocessor:     # not an extension's
             md.preprocessors.register(_GatedHtmlBlock(processor), item.name, item.priority)
+    for item in list(md.treeprocessors._priority):
+        processor = md.treeprocessors[item.name]
+        if item.name == "attr_list" and type(processor) is AttrListTreeprocessor:
+            md.treeprocessors.register(_GatedAttrList(processor), item.name, item.priority)
 
 
 class ArticleExtension(Extension):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from markdown.treeprocessors import InlineProcessor
 
-from sitegen.markdown import _GatedBlock, _GatedHtmlBlock, make_markdown
+from sitegen.markdown import _GatedAttrList, _GatedBlock, _GatedHtmlBlock, make_markdown
 
 
 def stock_markdown(glossary: dict[str, str] | None = None):
-    """make_markdown(glossary) with Python-Markdown's own inline processor, block processors and
-    raw-HTML preprocessor."""
+    """make_markdown(glossary) with Python-Markdown's own inline processor, block processors,
+    raw-HTML preprocessor and attr_list tree processor."""
     md = make_markdown(glossary)
     md.treeprocessors.register(InlineProcessor(md), "inline", 20)
     blocks = md.parser.blockprocessors
@@ -21,4 +21,8 @@ def stock_markdown(glossary: dict[str, str] | None = None):
         processor = md.preprocessors[item.name]
         if isinstance(processor, _GatedHtmlBlock):
             md.preprocessors.register(processor.inner, item.name, item.priority)
+    for item in list(md.treeprocessors._priority):
+        processor = md.treeprocessors[item.name]
+        if isinstance(processor, _GatedAttrList):
+            md.treeprocessors.register(processor.inner, item.name, item.priority)
     return md

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -75,3 +76,24 @@ def test_stages_all_cores_prints_wall_and_cpu_of_each_stage(tmp_path):
     assert "40 articles" in done.stdout
     assert not (tmp_path / "trash").exists()                  # set aside, then deleted after the timing
     assert not (tmp_path / "corpus-40" / "output").exists()  # --check writes nothing
+
+
+def test_instruction_count_is_read_from_valgrinds_summary():
+    from benchmarks.instructions import instructions
+    report = "==29179== Collected : 10921657362\n==29179== \n==29179== I   refs:      10,921,657,362\n"
+    assert instructions(report) == 10_921_657_362
+    with pytest.raises(ValueError):
+        instructions("==1== ERROR SUMMARY: 0 errors")
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None or not corpus.MAKE_CORPUS.exists(),
+                    reason="needs valgrind and ../shared/bench/ beside the repository")
+def test_instructions_counts_a_cold_check_build(tmp_path):
+    done = subprocess.run([sys.executable, str(REPO / "benchmarks" / "instructions.py"), "--articles", "20",
+                           "--work", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = re.search(r"^instructions ([\d,]+)$", done.stdout, re.M)
+    assert found and int(found.group(1).replace(",", "")) > 100_000_000, done.stdout   # Python starting is ~50 M
+    assert re.search(r"^# .*20 articles, \d+ pages, one core, nothing written", done.stdout, re.M), done.stdout
+    assert "render" in done.stdout and "markdown" in done.stdout
+    assert not (tmp_path / "corpus-20" / ".cache").exists() and not (tmp_path / "corpus-20" / "output").exists()

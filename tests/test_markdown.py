@@ -178,6 +178,8 @@ BLOCK_SAMPLES = [
     "Không có thẻ nào, cũng không có ký hiệu và.\n\nHai dòng\nliền nhau.",
     "Chỉ có ký hiệu & và &amp; và &#272; và &copy\n\nA&B",
     "<p>khối HTML</p>\n\nchữ <b>đậm</b> <!-- chú thích -->\n\n<div markdown>\n*x*\n</div>\n\n< không phải thẻ",
+    "## Tiêu đề {#rieng .lop}\n\nĐoạn\n{: .ghi-chu }\n\n*nghiêng*{: .x } và \\{ thoát \\} và &#123;x&#125;\n\n- mục\n{: #danh-sach }",
+    "Không có ngoặc nhọn nào: đoạn một.\n\n## Tiêu đề thường\n\n| a | b |\n|---|---|\n| 1 | 2 |",
 ]
 
 
@@ -195,6 +197,8 @@ def test_every_searching_block_processor_is_gated(md):
     assert gated == {"hashheader", "setextheader", "hr", "quote", "reference", "footnote"}
     from sitegen.markdown import _GatedHtmlBlock
     assert isinstance(md.preprocessors["html_block"], _GatedHtmlBlock)
+    from sitegen.markdown import _GatedAttrList
+    assert isinstance(md.treeprocessors["attr_list"], _GatedAttrList)
 
 
 def test_gated_inline_processor_matches_stock_on_sample_site(md):

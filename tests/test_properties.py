@@ -97,7 +97,8 @@ def test_gated_inline_processor_equals_stock(text):
 MARKDOWN_BLOCKS = st.lists(st.sampled_from(["\n", "\n\n", "# ", "## ", "#", "===", "---", "- - -", "* * *", "___",
                                             "> ", ">", "   > ", "1. ", "- ", "* ", "    ", "[r]: http://a.vn",
                                             "[^1]: n", "[^1]", "]:", "[r]", "|", " | ", "|---|", "=", "-", "*", "_",
-                                            "chữ", "CĐVC", "Đạ", " ", "<div>", "</div>"]), max_size=40).map("".join)
+                                            "chữ", "CĐVC", "Đạ", " ", "<div>", "</div>", "{: .x}", "{#a}", "{", "}",
+                                            "\\{"]), max_size=40).map("".join)
 
 
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
