@@ -108,41 +108,50 @@ def _group_names(articles: Iterable[Article], names_of: Callable[[Article], Iter
     """Group articles by a name, giving each group one spelling, one slug and one page."""
     members: dict[str, list[Article]] = defaultdict(list)
     spellings: dict[str, Counter] = defaultdict(Counter)
-    sources: dict[str, list[str]] = defaultdict(list)
+    keys: dict[str, str] = {}       # spelling -> key: a few hundred spellings, 30,000 uses at 10,000 articles
     for article in articles:
         for name in names_of(article):
-            key = key_of(name)
-            if not members[key] or members[key][-1] is not article:
-                members[key].append(article)
+            key = keys.get(name)
+            if key is None:
+                key = keys[name] = key_of(name)
+            group = members[key]
+            if not group or group[-1] is not article:
+                group.append(article)
             spellings[key][name] += 1
-            sources[key].append(article.source)
     display = {}
     for key, counter in spellings.items():
         # The most used spelling wins; ties go to the first in Vietnamese order.
         best = min(counter.items(), key=lambda item: (-item[1], sort_key(item[0])))[0]
         display[key] = (preferred or {}).get(key, best)
-    _warn_diacritic_twins(display, sources, kind, report)
-    slugs = _unique_slugs(display, sources, kind, report)
+    _warn_diacritic_twins(display, members, kind, report)
+    slugs = _unique_slugs(display, members, kind, report)
     terms = {key: Term(kind, display[key], slugs[key], route(f"{root}{slugs[key]}/"), tuple(members[key]))
              for key in members}
     ordered = tuple(sorted(terms.values(), key=lambda t: sort_key(t.name)))
     return ordered, terms
 
 
-def _warn_diacritic_twins(display: dict[str, str], sources: dict[str, list[str]], kind: str, report: Report) -> None:
+def _sources(group: list[Article]) -> list[str]:
+    """The files of a group's articles, sorted: what a warning about the group names."""
+    return sorted({a.source for a in group})
+
+
+def _warn_diacritic_twins(display: dict[str, str], members: dict[str, list[Article]], kind: str,
+                          report: Report) -> None:
     by_fold: dict[str, list[str]] = defaultdict(list)
     for key in sorted(display, key=lambda k: sort_key(display[k])):
         by_fold[fold(key)].append(key)
     for keys in by_fold.values():
         if len(keys) < 2:
             continue
-        names = " and ".join(f'"{display[k]}" ({", ".join(sorted(set(sources[k])))})' for k in keys)
-        report.warn(sorted(set(sources[keys[-1]]))[0], kind + "s" if kind != "author" else "author",
+        names = " and ".join(f'"{display[k]}" ({", ".join(_sources(members[k]))})' for k in keys)
+        report.warn(_sources(members[keys[-1]])[0], kind + "s" if kind != "author" else "author",
                     f"{kind}s {names} differ only by diacritics; use one spelling, or map one to the "
                     "other under topic_aliases in site.yaml")
 
 
-def _unique_slugs(display: dict[str, str], sources: dict[str, list[str]], kind: str, report: Report) -> dict[str, str]:
+def _unique_slugs(display: dict[str, str], members: dict[str, list[Article]], kind: str,
+                  report: Report) -> dict[str, str]:
     """One slug per group; two groups with the same slug get -2, -3… (never overwrite)."""
     slugs: dict[str, str] = {}
     taken: dict[str, str] = {}
@@ -153,7 +162,7 @@ def _unique_slugs(display: dict[str, str], sources: dict[str, list[str]], kind: 
             n += 1
             slug = f"{base}-{n}"
         if n > 1:
-            report.warn(sorted(set(sources[key]))[0], kind, f'"{display[key]}" has the same address as '
+            report.warn(_sources(members[key])[0], kind, f'"{display[key]}" has the same address as '
                         f'"{display[taken[base]]}"; it is published at "{slug}"')
         taken[slug] = key
         slugs[key] = slug
