@@ -10,8 +10,8 @@ from urllib.parse import unquote, urlsplit
 import markdown
 import nh3
 from markdown.blockprocessors import BlockProcessor
-from markdown.extensions.attr_list import AttrListTreeprocessor
 from markdown.extensions import Extension
+from markdown.extensions.attr_list import AttrListTreeprocessor
 from markdown.extensions.toc import unique
 from markdown.inlinepatterns import InlineProcessor as InlinePattern
 from markdown.preprocessors import HtmlBlockPreprocessor, Preprocessor
@@ -313,8 +313,8 @@ class _GatedInline(InlineProcessor):
 
 
 # The block parser likewise asks every block processor, in turn, whether a block is its kind;
-# five of them answer by searching the whole block (a heading on any line, a quote, a rule, a
-# link or footnote definition), and a paragraph of prose is searched five times for nothing.
+# six of them answer by searching the block with a regex (a heading of either kind, a rule, a
+# quote, a link or footnote definition), and a paragraph of prose is searched six times for nothing.
 # Each can only match where one of its trigger strings occurs. Same rule as the inline gates:
 # a gate applies only while the processor's regex is exactly the one it was written for.
 _BLOCK_GATES: dict[str, tuple[str, str, tuple[str, ...]]] = {

@@ -242,8 +242,8 @@ def make_environment(root: Path, site: Site) -> jinja2.Environment:
 def _at_render(func):
     """`func` as a filter Jinja never runs while compiling a template. Jinja works out a filter
     on a constant (`'favicon.ico'|url`) at compile time, and compiled templates are kept in
-    .cache/jinja/ by their source alone: a result that depends on site.yaml (base_url, the
-    levels) would stay baked in after site.yaml changes. A filter that takes the context is
+    .cache/jinja/ by their source (and sitegen's version), not by site.yaml: a result that
+    depends on site.yaml (base_url, the levels) would stay baked in after site.yaml changes. A filter that takes the context is
     never run early, and is still called directly, not through Context.call."""
     return jinja2.pass_context(lambda _context, value: func(value))
 
