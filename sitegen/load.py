@@ -80,15 +80,28 @@ def decode(data: bytes) -> tuple[str, str | None]:
     return text.replace("\r\n", "\n").replace("\r", "\n"), warning
 
 
-def read_article(root: Path, rel: str, config: SiteConfig, files: set[str]) -> tuple[Article | None, list[Diagnostic]]:
-    """Read and validate one article file. Never raises for bad content."""
+def read_source(path: str) -> bytes | None:
+    """The bytes of an article file, or None when it is larger than an article may be (then
+    read_article says so)."""
+    with open(path, "rb") as handle:
+        if os.fstat(handle.fileno()).st_size > MAX_FILE_BYTES:
+            return None
+        return handle.read()
+
+
+def read_article(root: Path, rel: str, config: SiteConfig, files: set[str],
+                 data: bytes | None = None) -> tuple[Article | None, list[Diagnostic]]:
+    """Read and validate one article file (`data`: its bytes, when the caller has read them).
+    Never raises for bad content."""
     shown = f"{CONTENT_DIR}/{rel}"
     path = root / CONTENT_DIR / rel
     problems: list[Diagnostic] = []
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            return None, [Diagnostic(shown, "file", f"is larger than {MAX_FILE_BYTES // 1024 // 1024} MB")]
-        text, warning = decode(path.read_bytes())
+        if data is None:
+            if path.stat().st_size > MAX_FILE_BYTES:
+                return None, [Diagnostic(shown, "file", f"is larger than {MAX_FILE_BYTES // 1024 // 1024} MB")]
+            data = path.read_bytes()
+        text, warning = decode(data)
     except ValueError as err:
         return None, [Diagnostic(shown, "file", str(err))]
     except OSError as err:

@@ -389,21 +389,21 @@ def _add_gates(md: markdown.Markdown) -> None:
     """Wrap each block processor whose regex is known in a _GatedBlock, the raw-HTML
     preprocessor in a _GatedHtmlBlock and attr_list's tree processor in a _GatedAttrList, each
     at its own priority."""
-    registry = md.parser.blockprocessors
-    for item in list(registry._priority):
-        known = _BLOCK_GATES.get(item.name)
-        processor = registry[item.name]
-        regex = getattr(getattr(processor, known[0], None), "pattern", None) if known else None
-        if known and regex == known[1] and not isinstance(processor, _GatedBlock):
-            registry.register(_GatedBlock(processor, known[2]), item.name, item.priority)
-    for item in list(md.preprocessors._priority):
-        processor = md.preprocessors[item.name]
-        if item.name == "html_block" and type(processor) is HtmlBlockPreprocessor:     # not an extension's
-            md.preprocessors.register(_GatedHtmlBlock(processor), item.name, item.priority)
-    for item in list(md.treeprocessors._priority):
-        processor = md.treeprocessors[item.name]
-        if item.name == "attr_list" and type(processor) is AttrListTreeprocessor:
-            md.treeprocessors.register(_GatedAttrList(processor), item.name, item.priority)
+    blocks = md.parser.blockprocessors
+    for name, (attribute, regex, triggers) in _BLOCK_GATES.items():
+        if name in blocks and getattr(getattr(blocks[name], attribute, None), "pattern", None) == regex:
+            _wrap(blocks, name, type(blocks[name]), lambda inner, t=triggers: _GatedBlock(inner, t))
+    _wrap(md.preprocessors, "html_block", HtmlBlockPreprocessor, _GatedHtmlBlock)
+    _wrap(md.treeprocessors, "attr_list", AttrListTreeprocessor, _GatedAttrList)
+
+
+def _wrap(registry, name: str, kind: type, gate) -> None:
+    """Replace the processor `name` by gate(processor), at the same priority, when it is
+    exactly of `kind` (not an extension's subclass, nor already wrapped)."""
+    for item in registry._priority:
+        if item.name == name and type(registry[name]) is kind:
+            registry.register(gate(registry[name]), name, item.priority)
+            return
 
 
 class ArticleExtension(Extension):

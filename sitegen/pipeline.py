@@ -21,7 +21,7 @@ from .config import SiteConfig, load_config, parse_base_url
 from .fingerprint import Fingerprints, template_keys
 from .dates import Moment, from_epoch
 from .errors import BuildError, Diagnostic, Report
-from .load import CONTENT_DIR, discover, find_collisions, read_article
+from .load import CONTENT_DIR, discover, find_collisions, read_article, read_source
 from .images import ImageInfo, inspect_images, render_variants
 from .markdown import Links, derive_summary, first_image, make_markdown, render_markdown
 from .models import Article, Page
@@ -33,8 +33,8 @@ from .publish import schedule
 from .render import PageWriter, Rendered, Site, make_environment, template_problem
 from .search import IndexReport, article_glob, build_index, glob_matches, publish_bundle
 from .taxonomy import build_taxonomy, check_menu_topics
-from .write import (check_output_dir, commit_changes, discard, file_digest, fingerprint_assets, plan_copies,
-                    stage_copies, staging_dir, swap_output)
+from .write import (check_output_dir, commit_changes, discard, file_digest, file_key, fingerprint_assets,
+                    plan_copies, stage_copies, staging_dir, swap_output)
 
 
 @dataclass(frozen=True)
@@ -155,15 +155,16 @@ def load_site(options: BuildOptions, report: Report, cache: BuildCache | None = 
     def parse(start: int, end: int) -> list:
         done = []
         for rel in todo[start:end]:
-            key = keys[rel]
+            key, data = keys[rel], None
             if key is not None and key[2] is None:
-                # A new file: hashed before it is parsed, so if it changes in between, the digest
-                # is the older one and the next build parses the file again.
+                # A new file: read once, and its digest is that of the very bytes parsed (a file
+                # over the size limit is only hashed; read_article reports it).
                 try:
-                    key = (key[0], key[1], file_digest(folder + rel))
+                    data = read_source(folder + rel)
+                    key = (key[0], key[1], file_key(data) if data is not None else file_digest(folder + rel))
                 except OSError:
                     key = None
-            article, found = read_article(options.root, rel, config, files)
+            article, found = read_article(options.root, rel, config, files, data)
             done.append((article, found, key))
         return done
 
@@ -647,10 +648,11 @@ class _SearchPages:
             if folder not in made:
                 os.makedirs(base + folder, exist_ok=True)
                 made.add(folder)
-            try:
-                os.unlink(target)
-            except FileNotFoundError:
-                pass
+            if not fresh:
+                try:
+                    os.unlink(target)
+                except FileNotFoundError:
+                    pass
             os.link(source, target)
 
     def done(self) -> None:

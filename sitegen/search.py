@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import AbstractSet
 
 import cbor2
 
@@ -80,16 +81,16 @@ def build_index(site_dir: Path, glob: str, bundle_cache: Path | None = None, pub
         (work / name).unlink(missing_ok=True)
     try:
         canonicalise(work)
-        live = live_files(work)
+        live = frozenset(live_files(work))
     except (OSError, ValueError, IndexError, TypeError, KeyError, cbor2.CBORError) as err:
         raise BuildError([Diagnostic("pagefind", "search", f"could not make the index reproducible: {err}")]) from None
     if bundle_cache is not None:
         _prune(work, live)
         if publish:
-            publish_bundle(work, site_dir / BUNDLE_DIR, frozenset(live))
+            publish_bundle(work, site_dir / BUNDLE_DIR, live)
     size = sum(os.stat(os.path.join(work, rel)).st_size for rel in live)
     pages = sum(1 for rel in live if rel.startswith("fragment/"))
-    return IndexReport(pages=pages, bytes=size, files=len(live), live=frozenset(live))
+    return IndexReport(pages=pages, bytes=size, files=len(live), live=live)
 
 
 def publish_bundle(bundle: Path, target: Path, live: frozenset[str]) -> None:
@@ -116,7 +117,7 @@ def publish_bundle(bundle: Path, target: Path, live: frozenset[str]) -> None:
         partial = f"{dest}.{os.getpid()}.part"
         _link(source, partial)
         os.replace(partial, dest)
-    _prune(target, set(live))
+    _prune(target, live)
 
 
 def _link(source: str, dest: str) -> None:
@@ -160,7 +161,7 @@ def live_files(bundle: Path) -> set[str]:
     return live
 
 
-def _prune(bundle: Path, live: set[str]) -> None:
+def _prune(bundle: Path, live: AbstractSet[str]) -> None:
     """Delete what earlier indexes left in a bundle folder and this one does not use."""
     for folder in ("", "fragment", "index", "filter"):
         base = os.path.join(bundle, folder)

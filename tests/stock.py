@@ -12,17 +12,9 @@ def stock_markdown(glossary: dict[str, str] | None = None):
     raw-HTML preprocessor and attr_list tree processor."""
     md = make_markdown(glossary)
     md.treeprocessors.register(InlineProcessor(md), "inline", 20)
-    blocks = md.parser.blockprocessors
-    for item in list(blocks._priority):
-        processor = blocks[item.name]
-        if isinstance(processor, _GatedBlock):
-            blocks.register(processor.inner, item.name, item.priority)
-    for item in list(md.preprocessors._priority):
-        processor = md.preprocessors[item.name]
-        if isinstance(processor, _GatedHtmlBlock):
-            md.preprocessors.register(processor.inner, item.name, item.priority)
-    for item in list(md.treeprocessors._priority):
-        processor = md.treeprocessors[item.name]
-        if isinstance(processor, _GatedAttrList):
-            md.treeprocessors.register(processor.inner, item.name, item.priority)
+    for registry in (md.parser.blockprocessors, md.preprocessors, md.treeprocessors):
+        for item in list(registry._priority):
+            processor = registry[item.name]
+            if isinstance(processor, (_GatedBlock, _GatedHtmlBlock, _GatedAttrList)):
+                registry.register(processor.inner, item.name, item.priority)
     return md
