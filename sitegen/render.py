@@ -252,13 +252,17 @@ def _attrs(attributes: dict) -> Markup:
     return Markup("").join(Markup(' {}="{}"').format(k, v) for k, v in attributes.items())
 
 
+# one encoder for every page: json.dumps with options makes a new one each call (~6 µs)
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def to_jsonld(data: object) -> Markup:
     """JSON for a <script type="application/ld+json"> element that no value can break out of.
 
     "<", ">" and "&" become \\u escapes, so a title containing "</script>" or "<!--"
     cannot end the script element or open a comment; U+2028/2029 are escaped too.
     """
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = _JSON.encode(data)
     for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
         text = text.replace(char, escape)
@@ -287,16 +291,17 @@ class PageWriter:
 
     def __init__(self, env: jinja2.Environment, staging: Path | None, out: Path, previous: dict[str, str]):
         self.env, self.staging, self.out, self.previous = env, staging, out, previous
-        self.templates: dict[str, jinja2.Template] = {}
+        self.templates: dict[str, tuple[jinja2.Template, dict]] = {}
         self.made: set[str] = set()
 
     def write(self, page: Page) -> Rendered:
         """Render one page; raise BuildError naming the template file and line if it fails."""
         try:
-            template = self.templates.get(page.template)
-            if template is None:
-                template = self.templates[page.template] = self.env.get_template(page.template)
-            data = template.render(page.context).encode("utf-8")
+            found = self.templates.get(page.template)
+            if found is None:
+                template = self.env.get_template(page.template)
+                found = self.templates[page.template] = (template, dict(template.globals))
+            data = self._render(*found, page.context).encode("utf-8")
         except (jinja2.TemplateSyntaxError, jinja2.TemplateNotFound) as err:
             raise BuildError([template_problem(err, page.template)]) from None
         except Exception as err:  # noqa: BLE001 - any template failure must be a clear line, not a traceback
@@ -309,6 +314,18 @@ class PageWriter:
         if written and self.staging is not None:
             write_file(self.staging, rel, data, self.made)
         return Rendered(rel, key, written)
+
+    def _render(self, template: jinja2.Template, globals_: dict, context: dict) -> str:
+        """template.render(context), without its per-page copies: Template.render copies the
+        context, then merges it with the template's globals, a ChainMap read key by key in
+        Python (~28 µs a page, 8 % of an article page). The globals are merged into a dict once
+        per template and worker; they do not change during a build."""
+        env = self.env
+        ctx = env.context_class(env, {**globals_, **context}, template.name, template.blocks, globals=globals_)
+        try:
+            return env.concat(template.root_render_func(ctx))   # type: ignore[attr-defined]
+        except Exception:
+            env.handle_exception()      # raises it again with the template's file and line, as render() does
 
 
 def template_problem(err: jinja2.TemplateSyntaxError | jinja2.TemplateNotFound, template: str) -> Diagnostic:
