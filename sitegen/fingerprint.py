@@ -89,6 +89,9 @@ class Fingerprints:
                     self._feed(digest, key)
                 self._feed(digest, item)
             digest.update(b"}")
+        elif kind is Route:
+            # most routes belong to one page: fed in place, like a string (kept digests would be waste)
+            digest.update(b"R" + value.path.encode("utf-8", "surrogatepass") + b"\x00")
         elif kind in _PER_PAGE:
             digest.update(b"(" + kind.__name__.encode())
             for name in _field_names(kind):

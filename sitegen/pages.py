@@ -40,7 +40,7 @@ class PageInfo:
     kind: str
     route: Route
     breadcrumbs: list[Crumb]
-    feeds: list
+    feeds: tuple            # FeedLinks, shared by the pages that link the same feeds
     image: str
 
 
@@ -83,10 +83,12 @@ class PageBuilder:
         self.site, self.articles, self.taxonomy = site, articles, taxonomy
         self.archived = archived
         self.related_cache = related_cache
-        self.nav = _nav(site, taxonomy)
+        # tuples, shared by every page: a page's fingerprint hashes a shared tuple once per build
+        # (by identity), where a list made for the page is hashed item by item on every page
+        self.nav = tuple(_nav(site, taxonomy))
         self.home_crumb = Crumb(i18n.HOME, route(""))
-        self.site_feed = FeedLink.of(feeds[0])
-        self.feed_of = {f.page.path: FeedLink.of(f) for f in feeds[1:]}
+        self.site_feeds = (FeedLink.of(feeds[0]),)
+        self.feeds_of = {f.page.path: (*self.site_feeds, FeedLink.of(f)) for f in feeds[1:]}
         config = site.config
         self.default_image = site.assets.get(config.share_image, "") if config.share_image else ""
         # lastmod of pages with nothing dated on them (an empty level, an empty site)
@@ -101,9 +103,7 @@ class PageBuilder:
         links besides the site's.
         """
         crumbs = list(crumbs)
-        feeds = [self.site_feed]
-        if feed_of is not None and feed_of.path in self.feed_of:
-            feeds.append(self.feed_of[feed_of.path])
+        feeds = self.feeds_of.get(feed_of.path, self.site_feeds) if feed_of is not None else self.site_feeds
         return {"page": PageInfo(title, description, kind, route_, [self.home_crumb, *crumbs] if crumbs else [],
                                  feeds, image or self.default_image),
                 "nav": self.nav, **specific}
