@@ -112,7 +112,8 @@ def read_article(root: Path, rel: str, config: SiteConfig, files: set[str],
         data, body, body_line = split(text)
     except FrontMatterError as err:
         return None, [*problems, Diagnostic(shown, err.field, str(err), err.line)]
-    for line in control_lines(text):
+    controls = control_lines(text)
+    for line in controls:
         problems.append(Diagnostic(shown, "text", "removed invisible control characters", line, "warning"))
     for line in eth_lines(text):
         problems.append(Diagnostic(shown, "text", 'replaced "Ð" (U+00D0, Icelandic Eth) with "Đ" (U+0110)',
@@ -129,7 +130,8 @@ def read_article(root: Path, rel: str, config: SiteConfig, files: set[str],
         source=shown, route=article_route(config.permalink, slug, local.year, local.month, local.day),
         slug=slug, title=fm.title, date=fm.date, level=fm.level, authors=fm.authors, unit=fm.unit,
         topics=fm.topics, summary=fm.summary, image=image, draft=fm.draft, updated=fm.updated,
-        body=clean(body), body_line=body_line, expires=fm.expires,
+        # the body is part of `text`: no control characters in the file, none in the body
+        body=clean(body, controls=bool(controls)), body_line=body_line, expires=fm.expires,
     )
     return article, problems
 
