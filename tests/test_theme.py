@@ -5,9 +5,14 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import jinja2
+import markupsafe
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sitegen.cli import main
+from sitegen.render import _Template, escape_output
 
 from .conftest import REPO
 
@@ -179,3 +184,59 @@ def test_templates_compiled_by_another_generator_are_not_kept(site):
     assert site.build("-q").code == 0
     assert sorted(p.name for p in jinja.iterdir()) == [GENERATOR]
     assert any((jinja / GENERATOR).iterdir())
+
+
+# --- escaping output as str (sitegen.render.escape_output) -----------------------------
+
+
+class _Html:
+    def __html__(self):
+        return "<b>đã an toàn</b>"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(), st.integers(), st.floats(allow_nan=False), st.none(),
+                 st.text().map(markupsafe.Markup), st.just(_Html())))
+def test_escape_output_is_markupsafe_escape_as_str(value):
+    assert escape_output(value) == str(markupsafe.escape(value))
+
+
+# every construct that outputs or captures escaped text: a macro called inside output, a set
+# block, a filter block, a call block, an include, concatenation with ~, |safe and Markup
+_TEMPLATES = {
+    "m.html": "{% macro card(x) %}<i>{{ x }}</i>{% endmacro %}",
+    "inc.html": "<u>{{ v }}</u>",
+    "page.html": """{% from "m.html" import card %}{% macro wrap() %}[{{ caller() }}]{% endmacro %}
+{{ v }}|{{ card(v) }}|{{ card(v)|upper }}|{{ v ~ "&" }}|{{ v|safe }}|{{ m }}|{{ n }}
+{% set block %}{{ v }}<br>{% endset %}{{ block }}|{{ block|length }}
+{% filter upper %}{{ v }}{% endfilter %}|{% call wrap() %}{{ v }}{% endcall %}|{% include "inc.html" %}
+{% for i in [v, m] %}{{ i }}{{ loop.index }}{% endfor %}|{{ (v ~ m)|e }}|{{ h }}""",
+}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="<>&\"'aĐ ", max_size=12))
+def test_templates_render_the_same_with_escape_output(value):
+    """Jinja's own rendering and ours give the same text for any value."""
+    def render(template_class):
+        env = jinja2.Environment(loader=jinja2.DictLoader(_TEMPLATES), autoescape=True,
+                                 undefined=jinja2.StrictUndefined)
+        env.template_class = template_class
+        return env.get_template("page.html").render(v=value, m=markupsafe.Markup("<em>m</em>"), n=3, h=_Html())
+    assert render(_Template) == render(jinja2.Template)
+
+
+def test_the_theme_is_made_with_escape_output(site):
+    """The build's environment makes every template, from source or from the bytecode cache, with
+    escape_output."""
+    from datetime import datetime, timezone
+
+    from sitegen.config import load_config
+    from sitegen.render import Site, make_environment
+
+    config, _ = load_config(site.root)
+    for _ in range(2):          # compiled, then read back from .cache/jinja/
+        env = make_environment(site.root, Site(config, {}, datetime(2020, 1, 1, tzinfo=timezone.utc), {}))
+        template = env.get_template("base.html")
+        assert template.root_render_func.__globals__["escape"] is escape_output
+        assert env.from_string("{{ x }}").render(x="<a href='x'>") == "&lt;a href=&#39;x&#39;&gt;"
