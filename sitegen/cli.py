@@ -78,11 +78,15 @@ def options_from(args: argparse.Namespace, output: Path | None = None) -> BuildO
                         search=getattr(args, "search", True), base_url=getattr(args, "base_url", None))
 
 
+# The objects of the last build run by main(), kept until exit_now ends the process (see build()).
+_LAST_BUILD: list = []
+
+
 def run_build(options: BuildOptions, quiet: bool, verbose: bool, write: bool = True) -> tuple[int, BuildResult | None]:
     """Build (or only check), print the outcome; never let a traceback reach an editor."""
     started = time.perf_counter()
     try:
-        result = build(options, write=write, progress=Progress.for_stream(quiet))
+        result = build(options, write=write, progress=Progress.for_stream(quiet), keep=_LAST_BUILD)
     except BuildError as err:
         errors = [d for d in err.diagnostics if d.severity == "error" or options.strict]
         _print(err.diagnostics)

@@ -244,7 +244,9 @@ def render_bodies(config: SiteConfig, articles: list[Article], files: list[str],
         jobs.append((article, source_dir, key))
         if digests is not None and parsed is not None and parsed[0] is not None:
             # the parse's settings and the file's bytes, not its identity (see load_site)
-            digests[article.source] = hashlib.blake2b(repr((parsed[0][1:], key, article.archived)).encode(),
+            # (hex strings joined, not a tuple's repr: ~8 µs less an article, on every build)
+            _, context, digest = parsed[0]
+            digests[article.source] = hashlib.blake2b(f"{context}\0{digest}\0{key}\0{article.archived:d}".encode(),
                                                       digest_size=16).digest()
     todo = [(article, source_dir, key) for article, source_dir, key in jobs if key not in previous]
 
@@ -316,7 +318,8 @@ def _shown(source: Path) -> str:
     return str(source)
 
 
-def build(options: BuildOptions, write: bool = True, progress: Progress = SILENT) -> BuildResult:
+def build(options: BuildOptions, write: bool = True, progress: Progress = SILENT,
+          keep: list | None = None) -> BuildResult:
     """Run every stage; write output/ only when all of them succeeded (never, with write=False).
 
     Work is skipped where .cache/ shows it would give the same result: unchanged articles are not
@@ -330,13 +333,13 @@ def build(options: BuildOptions, write: bool = True, progress: Progress = SILENT
     paused = gc.isenabled()
     gc.disable()
     try:
-        return _build(options, write, progress)
+        return _build(options, write, progress, keep)
     finally:
         if paused:
             gc.enable()
 
 
-def _build(options: BuildOptions, write: bool, progress: Progress) -> BuildResult:
+def _build(options: BuildOptions, write: bool, progress: Progress, keep: list | None) -> BuildResult:
     result = BuildResult()
     stage = _Stages(result)
     report = Report()
@@ -475,6 +478,12 @@ def _build(options: BuildOptions, write: bool, progress: Progress) -> BuildResul
         "inputs": inputs, "valid_from": now.timestamp(), "valid_until": min(events), "articles": result.articles, "pages": result.pages,
         "files": result.files, "held_drafts": result.held_drafts, "held_future": result.held_future,
         "archived": result.archived})
+    if keep is not None:
+        # The caller frees the build's objects when it wants to: a command-line build never does
+        # (cli.exit_now ends the process), where freeing them one by one took ~0.09 s at 10,000
+        # articles, a twentieth of a rebuild.
+        keep[:] = [(cache, articles, archived, pages, taxonomy, builder, feeds, env, keys, refs, rendered,
+                    manifest, digests, bodies, stats, report, site)]
     return result
 
 
