@@ -94,10 +94,10 @@ def read_article(root: Path, rel: str, config: SiteConfig, files: set[str],
     """Read and validate one article file (`data`: its bytes, when the caller has read them).
     Never raises for bad content."""
     shown = f"{CONTENT_DIR}/{rel}"
-    path = root / CONTENT_DIR / rel
     problems: list[Diagnostic] = []
     try:
         if data is None:
+            path = root / CONTENT_DIR / rel
             if path.stat().st_size > MAX_FILE_BYTES:
                 return None, [Diagnostic(shown, "file", f"is larger than {MAX_FILE_BYTES // 1024 // 1024} MB")]
             data = path.read_bytes()

@@ -165,17 +165,18 @@ def load_site(options: BuildOptions, report: Report, cache: BuildCache | None = 
                 except OSError:
                     key = None
             article, found = read_article(options.root, rel, config, files, data)
-            done.append((article, found, key))
+            # the body's digest too, here on both cores rather than in the build process after
+            shape = _body_shape(article.body) if article is not None else None
+            done.append((article, found, key, shape))
         return done
 
     fresh = dict(zip(todo, map_chunks(parse, len(todo))))
     articles, parsed = [], {}
     for rel in article_files:
         if rel in fresh:
-            article, found, key = fresh[rel]
+            article, found, key, shape = fresh[rel]
             # The cache keeps the Markdown's digest, not the Markdown: the body is read again
             # only in the rare case it must be converted again (render_bodies).
-            shape = _body_shape(article.body) if article is not None else None
             parsed[rel] = (key, evolve(article, body="") if article is not None else None, found, shape)
         else:
             _, article, found, shape = cache.articles[rel]
@@ -264,7 +265,9 @@ def render_bodies(config: SiteConfig, articles: list[Article], files: list[str],
         done = []
         for article, source_dir, _ in todo[start:end]:
             html, links = html_of(md, article, source_dir)
-            done.append((html, tuple(links.missing), tuple(links.no_alt), derive_summary(html), first_image(html)))
+            # the summary from the body only when the editor gave none (None: not worked out)
+            derived = derive_summary(html) if not article.summary else None
+            done.append((html, tuple(links.missing), tuple(links.no_alt), derived, first_image(html)))
         return done
 
     def again(article: Article, source_dir: str) -> str:
@@ -291,6 +294,8 @@ def render_bodies(config: SiteConfig, articles: list[Article], files: list[str],
         for target in no_alt:
             report.warn(article.source, "body", f'image "{target}" has no alternative text: describe it between '
                         "the brackets, ![like this](…)")
+        if not article.summary and summary is None:     # the body was converted when it had one
+            summary = derive_summary(str(body))
         done.append(evolve(article, body=body, summary=article.summary or summary, first_image=image))
     return done
 

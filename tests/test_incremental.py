@@ -81,6 +81,23 @@ def test_incremental_equals_clean(portal, tmp_path, change):
     assert tree(portal / "output") == tree(clean)
 
 
+def test_summary_removed_from_an_unchanged_body(portal, tmp_path):
+    """A body converted while the article had a summary keeps no summary of its own (it is not
+    worked out then); when the editor removes the summary, the first paragraph becomes it."""
+    article = first(portal, "lien-doan*.md")
+    edit(article, "\nlevel: tinh", '\nsummary: "Tóm tắt do biên tập viên viết."\nlevel: tinh')
+    edit(article, "Thảo luận tại hội nghị", "Trao đổi tại hội nghị")     # a body converted with a summary
+    assert main(["build", "--root", str(portal), "-q"]) == 0
+    assert "Tóm tắt do biên tập viên viết." in (portal / "output/index.html").read_text(encoding="utf-8")
+    edit(article, '\nsummary: "Tóm tắt do biên tập viên viết."', "")
+    assert main(["build", "--root", str(portal), "-q"]) == 0
+    home = (portal / "output/index.html").read_text(encoding="utf-8")
+    assert "Tóm tắt do biên tập viên viết." not in home and "Chiều ngày 31/12, Liên đoàn Lao động tỉnh" in home
+    clean = tmp_path / "clean"
+    assert main(["build", "--root", str(portal), "-q", "--output", str(clean)]) == 0
+    assert tree(portal / "output") == tree(clean)
+
+
 def test_only_changed_files_are_written(portal, capsys):
     before_bytes, before_stats = tree(portal / "output"), stats(portal / "output")
     assert main(["build", "--root", str(portal), "-q"]) == 0            # nothing changed
