@@ -135,12 +135,16 @@ def make_environment(root: Path, site: Site) -> jinja2.Environment:
                           "item": absolute_url(target)})
         return {"@context": "https://schema.org", "@type": "BreadcrumbList", "itemListElement": items}
 
+    publishers: list[dict] = []       # the publisher, the same on every article page: made once
+
     def news_article(article: Article, level, topics: list) -> dict:
         """schema.org NewsArticle for an article page."""
         org = config.organisation
-        publisher: dict = {"@type": "Organization", "name": org.name, "url": config.base_url}
-        if org.logo:
-            publisher["logo"] = {"@type": "ImageObject", "url": absolute_url(asset_path(org.logo))}
+        if not publishers:
+            publisher: dict = {"@type": "Organization", "name": org.name, "url": config.base_url}
+            if org.logo:
+                publisher["logo"] = {"@type": "ImageObject", "url": absolute_url(asset_path(org.logo))}
+            publishers.append(publisher)
         data: dict = {
             "@context": "https://schema.org", "@type": "NewsArticle",
             "headline": article.title,
@@ -148,7 +152,7 @@ def make_environment(root: Path, site: Site) -> jinja2.Environment:
             "dateModified": article.modified.value.isoformat(),
             "author": ([{"@type": "Person", "name": name} for name in article.authors]
                        or [{"@type": "Organization", "name": org.name}]),
-            "publisher": publisher,
+            "publisher": publishers[0],
             "mainEntityOfPage": {"@type": "WebPage", "@id": absolute_url(article)},
             "articleSection": level.level.name,
             "inLanguage": config.language,
@@ -289,8 +293,9 @@ def _attrs(attributes: dict) -> Markup:
     return Markup("").join(Markup(' {}="{}"').format(k, v) for k, v in attributes.items())
 
 
-# one encoder for every page: json.dumps with options makes a new one each call (~6 µs)
-_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+# one encoder for every page: json.dumps with options makes a new one each call (~6 µs); the data
+# is made by news_article and breadcrumb_list, never circular, so no check for cycles
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
 
 
 def to_jsonld(data: object) -> Markup:
