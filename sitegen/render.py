@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from .cache import CACHE_DIR, GENERATOR
 from .config import SiteConfig
+from .dates import Moment
 from .errors import BuildError, Diagnostic
 from .images import ImageInfo, picture_attributes
 from .i18n import format_date, format_short_date
@@ -222,6 +223,18 @@ def make_environment(root: Path, site: Site) -> jinja2.Environment:
         """partials/footer.html: the footer, the same on every page."""
         return site_chrome("site_footer", ("footer",))
 
+    short_dates: dict[int, tuple[Moment, str]] = {}
+
+    def short_date(moment: Moment) -> str:
+        """"25/12/2019", worked out once per date and process: an article's date is shown on the
+        pages of the (about five) articles that list it as related, besides its cards."""
+        hit = short_dates.get(id(moment))
+        if hit is None:
+            if len(short_dates) >= CARD_MEMO_MAX:
+                short_dates.clear()
+            hit = short_dates[id(moment)] = (moment, format_short_date(moment, config.tz))  # kept: its id stays its own
+        return hit[1]
+
     env.globals.update(article_card=article_card, site_header=site_header, site_footer=site_footer,
                        picture=picture, thumbnail=thumbnail, url=url, absolute_url=absolute_url, asset=asset,
                        asset_path=asset_path, site=config, build_year=site.build_time.year,
@@ -231,7 +244,7 @@ def make_environment(root: Path, site: Site) -> jinja2.Environment:
         # global through Context.call, which costs ~1.8 µs more, and pages call url ~25 times
         url=_at_render(url), absolute_url=_at_render(absolute_url),
         vi_date=lambda m: format_date(m, config.tz),
-        short_date=lambda m: format_short_date(m, config.tz),
+        short_date=short_date,
         short_datetime=lambda m: format_short_date(m, config.tz, with_time=True),
         iso=lambda m: m.iso(),
         year=lambda m: (m.value.astimezone(config.tz) if m.has_time else m.value).year,
