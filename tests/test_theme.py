@@ -240,3 +240,28 @@ def test_the_theme_is_made_with_escape_output(site):
         template = env.get_template("base.html")
         assert template.root_render_func.__globals__["escape"] is escape_output
         assert env.from_string("{{ x }}").render(x="<a href='x'>") == "&lt;a href=&#39;x&#39;&gt;"
+
+
+def test_theme_functions_are_called_as_jinja_would(site):
+    """The build's Context calls the theme's functions directly, inside loops and blocks too,
+    and leaves anything else (a pass_context function, a bound method) to Jinja's Context.call."""
+    from datetime import datetime, timezone
+
+    from sitegen.config import load_config
+    from sitegen.render import Site, make_environment
+
+    config, _ = load_config(site.root)
+    env = make_environment(site.root, Site(config, {}, datetime(2020, 1, 1, tzinfo=timezone.utc), {}))
+    assert env.globals["url"] in env.context_class.plain and env.globals["news_article"] in env.context_class.plain
+    env.globals["who"] = jinja2.pass_context(lambda context: context["name"])
+
+    def stop():
+        raise StopIteration
+    env.globals["stop"] = stop
+    source = ("{% macro m() %}{{ url('a/') }}{% endmacro %}{% for i in [1, 2] %}{{ url('b/' ~ i ~ '/') }}"
+              "{{ who() }}{% set name = 'loop' %}{{ who() }}{% endfor %}{% set x %}{{ absolute_url('c/') }}{% endset %}"
+              "{{ x }}{{ m() }}{{ who() }}{{ 'x y'.split(' ')|join }}{{ stop() is undefined }}")
+    ours = env.from_string(source).render(name="trang")
+    env.context_class = jinja2.runtime.Context
+    assert ours == env.from_string(source).render(name="trang")
+    assert "/b/1/" in ours and "trangloop" in ours and "True" in ours
