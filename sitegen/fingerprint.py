@@ -17,7 +17,11 @@ from .render import TEMPLATE_GLOBALS
 from .urls import Route
 
 # Made for one page's context and found in no other: fed in place, not hashed and kept apart.
+# (PageInfo and Crumb, in every context, have branches of their own in _feed that name their
+# fields: FED_FIELDS lists them, and a test checks that it is all of them.)
 _PER_PAGE = frozenset({PageInfo, Crumb})
+FED_FIELDS = {PageInfo: ("title", "description", "kind", "route", "image", "breadcrumbs", "feeds"),
+              Crumb: ("title", "route")}
 
 
 class Fingerprints:
@@ -92,6 +96,16 @@ class Fingerprints:
         elif kind is Route:
             # most routes belong to one page: fed in place, like a string (kept digests would be waste)
             digest.update(b"R" + value.path.encode("utf-8", "surrogatepass") + b"\x00")
+        elif kind is PageInfo:
+            # every page has one: its strings in one update, its crumbs and feed links as values
+            digest.update(b"P" + repr((value.title, value.description, value.kind, value.route.path, value.image))
+                          .encode("utf-8", "surrogatepass"))
+            self._feed(digest, value.breadcrumbs)
+            self._feed(digest, value.feeds)
+        elif kind is Crumb:
+            route = value.route
+            digest.update(b"C" + repr((value.title, route.path if route is not None else None))
+                          .encode("utf-8", "surrogatepass"))
         elif kind in _PER_PAGE:
             digest.update(b"(" + kind.__name__.encode())
             for name in _field_names(kind):

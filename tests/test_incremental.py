@@ -481,3 +481,35 @@ def test_file_digest_is_the_digest_of_the_bytes(tmp_path, size):
     path = tmp_path / "tep"
     path.write_bytes(data)
     assert write.file_digest(path) == hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def test_fingerprints_name_every_field_of_page_and_crumb():
+    """_feed hashes PageInfo and Crumb field by field by name: a field added to either must be
+    added there too, or pages that differ only by it would not be rendered again."""
+    from dataclasses import fields
+
+    from sitegen.fingerprint import FED_FIELDS
+    for cls, names in FED_FIELDS.items():
+        assert {f.name for f in fields(cls)} == set(names), cls
+
+
+def test_a_page_fingerprint_changes_with_each_field():
+    from dataclasses import replace
+
+    from sitegen.feeds import FeedLink
+    from sitegen.fingerprint import Fingerprints
+    from sitegen.pages import Crumb, PageInfo
+    from sitegen.urls import route
+
+    feed = FeedLink("Tin", route("feed.xml"), route(""))
+    base = PageInfo("Tiêu đề", "Mô tả", "article", route("a/"), [Crumb("Trang chủ", route("")), Crumb("Tiêu đề")],
+                    (feed,), "anh.png")
+    variants = [replace(base, title="Khác"), replace(base, description="Khác"), replace(base, kind="list"),
+                replace(base, route=route("b/")), replace(base, image=""), replace(base, feeds=()),
+                replace(base, feeds=(FeedLink("Tin", route("cap/feed.xml"), route("cap/")),)),
+                replace(base, breadcrumbs=[Crumb("Trang chủ", route(""))]),
+                replace(base, breadcrumbs=[Crumb("Trang chủ", route("x/")), Crumb("Tiêu đề")]),
+                replace(base, breadcrumbs=[Crumb("Trang chủ", route("")), Crumb("Tiêu đề", route("a/"))])]
+    keys = [Fingerprints().context({"page": page}, b"") for page in [base, *variants]]
+    assert len(set(keys)) == len(keys)
+    assert Fingerprints().context({"page": replace(base)}, b"") == keys[0]
