@@ -6,7 +6,14 @@ in time to A in each of those lists. This is exact: if B is in A's top k and
 shares the topics S with A, then in the list for S (or for S and A's unit,
 when B has A's unit) fewer than k articles can be closer to A than B, since
 each of them would share at least S (and the unit) and so outrank B. So B is
-among the k nearest on one side or the other of A in that list.
+among the k nearest on one side or the other of A in that list (with every article of the
+same time as the k-th nearest: such ties rank by index, which the list's order does not follow
+on the left of A).
+
+The lists are searched by how many topics they share with A, most first, and the search stops
+once k candidates are found: all of them share at least as many topics as the lists searched,
+so an article sharing fewer ranks below them, and one sharing as many or more is in a list
+already searched.
 
 Cost: each article is filed under 2 * (2^t - 1) lists (t topics, at most
 MAX_SUBSET_TOPICS; beyond that only single topics are used and the result is
@@ -41,18 +48,20 @@ def find_related(articles: list[Article], topic_keys: list[tuple[str, ...]], uni
     """
     times = [a.date.stamp for a in articles]
     lists: dict[tuple, list[int]] = defaultdict(list)
-    filed: list[list[tuple]] = []
+    # each article's lists by the number of topics they share with it, most first (0: its unit's)
+    filed: list[list[tuple[int, list[tuple]]]] = []
     for i in range(len(articles)):
-        keys: list[tuple] = []
+        by_size: dict[int, list[tuple]] = defaultdict(list)
         for subset in _subsets(topic_keys[i]):
-            keys.append(("t", subset))
+            by_size[len(subset)].append(("t", subset))
             if unit_keys[i]:
-                keys.append(("tu", subset, unit_keys[i]))
+                by_size[len(subset)].append(("tu", subset, unit_keys[i]))
         if unit_keys[i]:
-            keys.append(("u", unit_keys[i]))
-        for key in keys:
-            lists[key].append(i)
-        filed.append(keys)
+            by_size[0].append(("u", unit_keys[i]))
+        for keys in by_size.values():
+            for key in keys:
+                lists[key].append(i)
+        filed.append(sorted(by_size.items(), reverse=True))
     ordered: dict[tuple, tuple[list[float], list[int]]] = {}
     for key, members in lists.items():
         members.sort(key=lambda j: (times[j], j))
@@ -65,11 +74,26 @@ def find_related(articles: list[Article], topic_keys: list[tuple[str, ...]], uni
         result = []
         for i in range(start, end):
             candidates: set[int] = set()
-            for key in filed[i]:
-                stamps, members = ordered[key]
-                pos = bisect_left(stamps, times[i])
-                candidates.update(members[max(0, pos - k): pos + k + 1])
-            candidates.discard(i)
+            for _, keys in filed[i]:
+                for key in keys:
+                    stamps, members = ordered[key]
+                    pos = bisect_left(stamps, times[i])
+                    start, end = max(0, pos - k), min(len(members), pos + k + 1)
+                    # Articles of the same time rank by index, but the list orders them by index
+                    # in both directions: a window cut inside such a run could keep the wrong
+                    # ones, so it takes the whole run (dates without a time of day often tie).
+                    while start > 0 and stamps[start - 1] == stamps[start]:
+                        start -= 1
+                    while end < len(members) and stamps[end] == stamps[end - 1]:
+                        end += 1
+                    candidates.update(members[start:end])
+                candidates.discard(i)
+                # Every candidate so far shares at least this many topics. With k of them, an
+                # article sharing fewer ranks below all k, and one sharing as many or more is in
+                # a list already searched (see the module's docstring): the lists sharing fewer
+                # topics cannot change the top k.
+                if len(candidates) >= k:
+                    break
             mine, unit, when = masks[i], unit_keys[i], times[i]
             ranked = sorted(candidates, key=lambda j: (-(mine & masks[j]).bit_count(),
                                                        not (unit and unit_keys[j] == unit),

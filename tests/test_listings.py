@@ -259,12 +259,15 @@ def test_related_ranking_order():
     assert related[5] == []
 
 
-@pytest.mark.parametrize("seed, count", [(0, 300), (1, 300), (2, 300), (3, 300), (4, 300),
-                                         (5, 2 * MIN_ITEMS)])    # the last one is ranked by two processes
-def test_related_matches_brute_force(seed, count):
+@pytest.mark.parametrize("seed, count, days", [(0, 300, 2000), (1, 300, 2000), (2, 300, 2000), (3, 300, 2000),
+                                               (4, 300, 2000),
+                                               (5, 2 * MIN_ITEMS, 2000),    # ranked by two processes
+                                               # many articles of the same day (dates without a time)
+                                               (6, 300, 40), (7, 300, 40), (8, 300, 10), (9, 300, 3)])
+def test_related_matches_brute_force(seed, count, days):
     rng = random.Random(seed)
     topics, units = [f"t{i}" for i in range(6)], ["u1", "u2", "u3", ""]
-    articles = [make(i, rng.randrange(0, 2000), rng.sample(topics, rng.randint(0, 3)), rng.choice(units))
+    articles = [make(i, rng.randrange(0, days), rng.sample(topics, rng.randint(0, 3)), rng.choice(units))
                 for i in range(count)]
     keys = [tuple(a.topics) for a in articles]
     units_of = [a.unit for a in articles]
