@@ -2,6 +2,8 @@
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sitegen.frontmatter import (FrontMatterError, parse_bool, parse_front_matter, parse_image, parse_names,
                                  parse_slug, parse_text, parse_topics, split)
@@ -28,6 +30,12 @@ def test_split_returns_data_body_and_body_line():
     ("---\n- a\n- b\n---\nx", 'expected fields like "title: …"'),
     ("---\ntitle: A\ntitle: B\n---\nx", 'key "title" is given twice'),
     ("---\na: &x [1]\nb: *x\n---\nx", "aliases (*name) are not allowed"),
+    ("---\na: &x \"chuỗi\"\nb: *x\n---\nx", "aliases (*name) are not allowed"),
+    ("---\na: &x [\"x\", y]\nb: *x\n---\nx", "aliases (*name) are not allowed"),
+    ("---\na: [&x \"x\", *x]\n---\nx", "aliases (*name) are not allowed"),
+    ("---\na: &x plain\nb: [*x]\n---\nx", "aliases (*name) are not allowed"),
+    ("---\n&x k: v\nb: *x\n---\nx", "aliases (*name) are not allowed"),
+    ("---\na: &x k\n*x : v\n---\nx", "aliases (*name) are not allowed"),
     ("---\nt: !!python/object/apply:os.system [echo]\n---\nx", "YAML tags that build objects"),
 ])
 def test_split_errors(text, message):
@@ -135,3 +143,28 @@ def test_full_front_matter():
 def test_updated_before_date_is_a_warning():
     fm, problems = parse({"title": "A", "date": "2019-12-25", "level": "tinh", "updated": "2019-12-01"})
     assert fm is not None and problems[0].severity == "warning" and problems[0].field == "updated"
+
+
+# front matter as editors write it, and the odd things YAML allows
+_SCALARS = st.one_of(st.text(max_size=8), st.integers(), st.booleans(), st.none(), st.floats(allow_nan=False),
+                     st.sampled_from(["2019-12-25", "25/12/2019 19:10", "yes", "null", "~", "0x1f", "1e3", "<<"]))
+_VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                         st.dictionaries(st.text(max_size=5), inner, max_size=3)),
+                       max_leaves=8)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), _VALUES, max_size=8), st.sampled_from([None, True, False]))
+def test_front_matter_built_directly_equals_pyyaml(data, flow):
+    """The loader builds string values and lists of strings itself; for any document it gives
+    what PyYAML's constructor gives."""
+    import yaml
+
+    from sitegen.yamlload import _Loader, load_yaml
+
+    class Stock(_Loader):
+        def _value(self, node, constructed, deep):
+            return self.construct_object(node, deep)
+
+    text = yaml.safe_dump(data, allow_unicode=True, default_flow_style=flow)
+    assert load_yaml(text) == yaml.load(text, Loader=Stock)  # noqa: S506 - a SafeLoader
