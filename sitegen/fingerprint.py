@@ -16,10 +16,9 @@ from .pages import Crumb, PageInfo
 from .render import TEMPLATE_GLOBALS
 from .urls import Route
 
-# Made for one page's context and found in no other: fed in place, not hashed and kept apart.
-# (PageInfo and Crumb, in every context, have branches of their own in _feed that name their
-# fields: FED_FIELDS lists them, and a test checks that it is all of them.)
-_PER_PAGE = frozenset({PageInfo, Crumb})
+# PageInfo and Crumb are made for one page's context and found in no other: fed in place, not
+# hashed and kept apart, by branches of _feed that name their fields. FED_FIELDS lists them, and
+# a test checks that it is all of them.
 FED_FIELDS = {PageInfo: ("title", "description", "kind", "route", "image", "breadcrumbs", "feeds"),
               Crumb: ("title", "route")}
 
@@ -106,11 +105,6 @@ class Fingerprints:
             route = value.route
             digest.update(b"C" + repr((value.title, route.path if route is not None else None))
                           .encode("utf-8", "surrogatepass"))
-        elif kind in _PER_PAGE:
-            digest.update(b"(" + kind.__name__.encode())
-            for name in _field_names(kind):
-                self._feed(digest, getattr(value, name))
-            digest.update(b")")
         elif isinstance(value, Article):
             self._feed_article(digest, value)
         elif isinstance(value, (str, int, float)):     # a subclass (Markup)

@@ -91,16 +91,15 @@ def read_source(path: str) -> bytes | None:
 
 def read_article(root: Path, rel: str, config: SiteConfig, files: set[str],
                  data: bytes | None = None) -> tuple[Article | None, list[Diagnostic]]:
-    """Read and validate one article file (`data`: its bytes, when the caller has read them).
-    Never raises for bad content."""
+    """Read and validate one article file (`data`: its bytes, when the caller has read them with
+    read_source). Never raises for bad content."""
     shown = f"{CONTENT_DIR}/{rel}"
     problems: list[Diagnostic] = []
     try:
         if data is None:
-            path = root / CONTENT_DIR / rel
-            if path.stat().st_size > MAX_FILE_BYTES:
-                return None, [Diagnostic(shown, "file", f"is larger than {MAX_FILE_BYTES // 1024 // 1024} MB")]
-            data = path.read_bytes()
+            data = read_source(os.path.join(root, CONTENT_DIR, rel))
+        if data is None:
+            return None, [Diagnostic(shown, "file", f"is larger than {MAX_FILE_BYTES // 1024 // 1024} MB")]
         text, warning = decode(data)
     except ValueError as err:
         return None, [Diagnostic(shown, "file", str(err))]

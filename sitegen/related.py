@@ -78,15 +78,15 @@ def find_related(articles: list[Article], topic_keys: list[tuple[str, ...]], uni
                 for key in keys:
                     stamps, members = ordered[key]
                     pos = bisect_left(stamps, times[i])
-                    start, end = max(0, pos - k), min(len(members), pos + k + 1)
+                    low, high = max(0, pos - k), min(len(members), pos + k + 1)
                     # Articles of the same time rank by index, but the list orders them by index
                     # in both directions: a window cut inside such a run could keep the wrong
                     # ones, so it takes the whole run (dates without a time of day often tie).
-                    while start > 0 and stamps[start - 1] == stamps[start]:
-                        start -= 1
-                    while end < len(members) and stamps[end] == stamps[end - 1]:
-                        end += 1
-                    candidates.update(members[start:end])
+                    while low > 0 and stamps[low - 1] == stamps[low]:
+                        low -= 1
+                    while high < len(members) and stamps[high] == stamps[high - 1]:
+                        high += 1
+                    candidates.update(members[low:high])
                 candidates.discard(i)
                 # Every candidate so far shares at least this many topics. With k of them, an
                 # article sharing fewer ranks below all k, and one sharing as many or more is in

@@ -33,7 +33,7 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
         # An alias is the same node met a second time; PyYAML would share the
         # object, and a later walk over it could expand exponentially.
         if node in self.constructed_objects or node in self.recursive_objects:
-            raise YamlError("aliases (*name) are not allowed", node.start_mark.line + 1)
+            raise _alias(node)
         return super().construct_object(node, deep)
 
     def construct_mapping(self, node, deep=False):  # type: ignore[override]
@@ -64,7 +64,7 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
         kind = type(node)
         if kind is yaml.ScalarNode and node.tag == _STR:
             if node in constructed:
-                raise YamlError("aliases (*name) are not allowed", node.start_mark.line + 1)
+                raise _alias(node)
             constructed[node] = node.value
             return node.value
         if kind is yaml.SequenceNode and node.tag == _SEQ and node not in constructed:
@@ -81,6 +81,10 @@ _Loader.yaml_implicit_resolvers = {
     for first, resolvers in _Base.yaml_implicit_resolvers.items()
 }
 _Loader.add_constructor("tag:yaml.org,2002:merge", None)  # "<<:" merges need aliases anyway
+
+
+def _alias(node) -> YamlError:
+    return YamlError("aliases (*name) are not allowed", node.start_mark.line + 1)
 
 
 def load_yaml(source: bytes | str) -> object:
