@@ -5,4 +5,4 @@ import sys
 from sitegen.cli import exit_now, main
 
 if __name__ == "__main__":
-    exit_now(main())
+    exit_now(main(ending=True))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import gc
 import os
 import sys
 import time
@@ -158,8 +159,9 @@ def exit_now(code: int) -> None:
     os._exit(code if isinstance(code, int) else 1)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
+def main(argv: list[str] | None = None, ending: bool = False) -> int:
+    """Run the command line; return the exit status. `ending`: the process ends right after
+    (build.py passes it; tests calling main() in-process do not)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
         argv.insert(0, "build")      # `python build.py --strict` means `python build.py build --strict`
@@ -170,5 +172,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         from .serve import serve
         return serve(args)
+    if ending:
+        # exit_now() follows: build() would resume the cyclic collector on its way out, and its
+        # first pass would walk every object the build made (~0.3 s at 10,000 articles, measured)
+        # just before the process drops them all at once.
+        gc.disable()
     code, _ = run_build(options_from(args), args.quiet, args.verbose, write=args.command != "check")
     return code

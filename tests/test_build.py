@@ -1,4 +1,5 @@
 """End to end: small sites built by the real command line, valid and invalid."""
+import gc
 import hashlib
 import re
 import os
@@ -130,6 +131,19 @@ def test_template_error_fails_cleanly_and_keeps_output(site):
     site.write("templates/article.html", "{% block main %}\n{% if %}\n")
     result = site.build()
     assert result.code == 1 and result.lines[0].startswith("templates/article.html:2: template:")
+
+
+def test_the_collector_stays_paused_only_when_the_process_ends(sample, tmp_path):
+    # build.py's main(ending=True) keeps the cyclic collector off until exit_now(); anything else
+    # calling main() (the tests, a script) must get it back as it was
+    assert gc.isenabled()
+    assert main(["--root", str(sample), "--output", str(tmp_path / "one"), "-q"]) == 0
+    assert gc.isenabled()
+    try:
+        assert main(["--root", str(sample), "--output", str(tmp_path / "two"), "-q"], ending=True) == 0
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_two_builds_are_byte_identical(sample, tmp_path):
