@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.corpus import empty_trash, make_site, set_aside, wait_for_disk  # noqa: E402
+from benchmarks.corpus import child_env, empty_trash, make_site, set_aside, wait_for_disk  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 CODE = ("build.py", "sitegen", "deploy", "requirements.txt")
@@ -43,7 +43,7 @@ def main() -> None:
     base = args.work / f"deploy-{args.articles}"
     set_aside(base, args.work)                     # not deleted: see corpus.set_aside
     base.mkdir(parents=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "GIT_"))}
+    env = {k: v for k, v in child_env().items() if not k.startswith(("PORTAL_", "GIT_"))}
     env.update(GIT_ID, HOME=str(base), GIT_CONFIG_NOSYSTEM="1", LC_ALL="C.UTF-8",
                PORTAL_ROOT=str(base / "portal"), PORTAL_PYTHON=sys.executable, PORTAL_KEEP="100",
                PORTAL_CONFIG=str(base / "no-such-portal.env"),

@@ -38,7 +38,7 @@ from statistics import median
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.corpus import MAKE_CORPUS, empty_trash, make_site, set_aside, wait_for_disk  # noqa: E402
+from benchmarks.corpus import MAKE_CORPUS, child_env, empty_trash, make_site, set_aside, wait_for_disk  # noqa: E402
 
 ANCHORS = MAKE_CORPUS.parent / "anchors"
 
@@ -47,7 +47,8 @@ def timed(command: list[str], cwd: Path | None = None) -> tuple[float, int]:
     """Wall seconds and peak RSS (MiB) of one child process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    done = subprocess.run(command, cwd=cwd, env=child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         sys.exit(f"failed: {' '.join(command)}\n{done.stderr[-2000:]}")
