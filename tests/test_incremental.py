@@ -483,6 +483,26 @@ def test_file_digest_is_the_digest_of_the_bytes(tmp_path, size):
     assert write.file_digest(path) == hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+@pytest.mark.parametrize("size", [0, 1, 70_000, 3 * 1024 * 1024 + 7])
+def test_write_file_makes_its_folders_and_writes_exactly_the_bytes(tmp_path, size):
+    """write_file makes the folders a page needs (one level or several) and leaves exactly the
+    bytes given, replacing a longer file that was there; a file where a folder must be is an error."""
+    data = bytes((n * 7 + n // 251) % 256 for n in range(size))
+    made: set[str] = set()
+    write.write_file(tmp_path, "2019/12/bai-moi/index.html", data, made)
+    (tmp_path / "2019" / "12" / "khac").mkdir()                    # there already: not an error
+    write.write_file(tmp_path, "2019/12/khac/index.html", b"x" * (size + 100), made)
+    write.write_file(tmp_path, "2019/12/khac/index.html", data, made)
+    write.write_file(tmp_path, "index.html", data, made)
+    assert (tmp_path / "2019/12/bai-moi/index.html").read_bytes() == data
+    assert (tmp_path / "2019/12/khac/index.html").read_bytes() == data
+    assert (tmp_path / "index.html").read_bytes() == data
+    assert made == {"2019/12/bai-moi", "2019/12/khac"}
+    (tmp_path / "tep").write_bytes(b"")
+    with pytest.raises(OSError):
+        write.write_file(tmp_path, "tep/index.html", data, set())
+
+
 def test_fingerprints_name_every_field_of_page_and_crumb():
     """_feed hashes PageInfo and Crumb field by field by name: a field added to either must be
     added there too, or pages that differ only by it would not be rendered again."""
