@@ -100,6 +100,13 @@ def read_source(path: str) -> bytes | None:
     return b"".join(chunks)
 
 
+def _stem(rel: str) -> str:
+    """Path(rel).stem without making a Path (~3 µs an article): "2019/12/bai-viet.md" → "bai-viet"."""
+    name = rel.rpartition("/")[2]
+    dot = name.rfind(".")
+    return name[:dot] if 0 < dot < len(name) - 1 else name
+
+
 def read_article(root: Path, rel: str, config: SiteConfig, files: set[str],
                  data: bytes | None = None) -> tuple[Article | None, list[Diagnostic]]:
     """Read and validate one article file (`data`: its bytes, when the caller has read them with
@@ -134,7 +141,7 @@ def read_article(root: Path, rel: str, config: SiteConfig, files: set[str],
         return None, problems
     image, image_problems = _image(fm, rel, shown, files)
     problems += image_problems
-    slug = fm.slug or slugify(fm.title if config.slug_source == "title" else Path(rel).stem)
+    slug = fm.slug or slugify(fm.title if config.slug_source == "title" else _stem(rel))
     local = fm.date.value.astimezone(config.tz)
     article = Article(
         source=shown, route=article_route(config.permalink, slug, local.year, local.month, local.day),

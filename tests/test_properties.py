@@ -173,3 +173,17 @@ def test_sanitising_is_skipped_only_where_it_is_safe():
     html = render_markdown(make_markdown({}), "[x](javascript:alert(1)) <script>y</script>",
                            Links("2019/12", "/", {}, frozenset()))
     assert "javascript" not in html and "<script" not in html
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="ab.đ-_ ", min_size=1, max_size=8).filter(lambda p: p not in (".", "..")),
+                min_size=1, max_size=4))
+def test_an_articles_file_stem_is_pathlibs(parts):
+    """read_article takes a slug from the file name with _stem(), not Path(rel).stem (for the
+    paths the content walk gives: no "." or ".." parts, no empty ones)."""
+    from pathlib import PurePosixPath
+
+    from sitegen.load import _stem
+
+    rel = "/".join(parts)
+    assert _stem(rel) == PurePosixPath(rel).stem
