@@ -32,6 +32,11 @@ def workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def can_fork() -> bool:
+    """Whether work can go to forked processes here: fork is available and there is a second core."""
+    return workers() > 1 and "fork" in multiprocessing.get_all_start_methods()
+
+
 def map_chunks(job: Callable[[int, int], list[R]], count: int) -> list[R]:
     """Run job(start, end) over [0, count) in parallel chunks; concatenate results in order.
 
@@ -39,7 +44,7 @@ def map_chunks(job: Callable[[int, int], list[R]], count: int) -> list[R]:
     """
     global _job
     processes = workers()
-    if processes == 1 or count < MIN_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
+    if count < MIN_ITEMS or not can_fork():
         return job(0, count)
     chunks = processes * 4
     size = -(-count // chunks)

@@ -15,8 +15,8 @@ from typing import Callable
 
 import jinja2
 
-from .cache import (BuildCache, LazyHTML, bundle_path, input_fingerprint, load_cache, read_inputs, save_cache, stat_key,
-                    write_inputs)
+from .cache import (BuildCache, LazyHTML, ShardSaver, bundle_path, input_fingerprint, load_cache, read_inputs, save_cache,
+                    stat_key, write_inputs)
 from .config import SiteConfig, load_config, parse_base_url
 from .fingerprint import Fingerprints, template_keys
 from .dates import Moment, from_epoch
@@ -27,7 +27,7 @@ from .markdown import Links, derive_summary, first_image, make_markdown, render_
 from .models import Article, Page
 from .feeds import build_feeds, feed_pages, robots_page, sitemap_pages
 from .pages import PageBuilder
-from .parallel import map_chunks, workers
+from .parallel import can_fork, map_chunks, workers
 from .progress import SILENT, Progress
 from .publish import schedule
 from .render import PageWriter, Rendered, Site, make_environment, template_problem
@@ -392,104 +392,112 @@ def _build(options: BuildOptions, write: bool, progress: Progress, keep: list | 
             plan = replace(plan, listed=[], archived=[])
         cache.bodies = bodies
         report.raise_if_errors(options.strict)
-    with stage("group"):
-        taxonomy = build_taxonomy(config, articles, report)
-        report.extend(check_menu_topics(config, taxonomy))
-        assets, copies = fingerprint_assets(options.root)
-        for rel in files:
-            copies[rel] = options.root / CONTENT_DIR / rel
-        site = Site(config, assets, now, images)
-        feeds = build_feeds(site, articles, taxonomy)
-        builder = PageBuilder(site, articles, taxonomy, feeds, archived, related_cache=cache)
-        pages = builder.all_pages() + feed_pages(feeds)
-        pages += sitemap_pages(pages) + [robots_page()]
-        report.extend(find_path_collisions(pages, copies))
-        report.raise_if_errors(options.strict)
-    staging = staging_dir(out) if write else None
-    search_pages = None
+    # The cache's shards are known now: written by another process while this one goes on.
+    saver = ShardSaver(options.root, out, cache, fork=can_fork()) if write else None
     try:
-        with stage("render"):
-            env = make_environment(options.root, site)
-            keys, refs, rendered, problems = render_changed(env, options.root, site, pages, articles + archived,
-                                                            digests, cache, staging, out if write else None,
-                                                            progress)
-            report.extend(problems)
+        with stage("group"):
+            taxonomy = build_taxonomy(config, articles, report)
+            report.extend(check_menu_topics(config, taxonomy))
+            assets, copies = fingerprint_assets(options.root)
+            for rel in files:
+                copies[rel] = options.root / CONTENT_DIR / rel
+            site = Site(config, assets, now, images)
+            feeds = build_feeds(site, articles, taxonomy)
+            builder = PageBuilder(site, articles, taxonomy, feeds, archived, related_cache=cache)
+            pages = builder.all_pages() + feed_pages(feeds)
+            pages += sitemap_pages(pages) + [robots_page()]
+            report.extend(find_path_collisions(pages, copies))
             report.raise_if_errors(options.strict)
-        result.articles, result.pages = len(articles), len(pages)
-        result.rendered = len(rendered)
-        result.warnings = report.warnings
-        if not write:
-            return result
-        with stage("images"):
-            copies.update(render_variants(options.root, images, CONTENT_DIR))
-        with stage("compare"):
-            expected = {p.route.file for p in pages} | set(copies)
-            copy_now, manifest = plan_copies(out, copies, cache.files)
-            changed = {r.rel for r in rendered if r.written}
-            for r in rendered:
-                manifest[r.rel] = r.key
-            for rel in expected - manifest.keys():       # pages not rendered: unchanged on disk
-                manifest[rel] = cache.files[rel]
-            stage_copies(staging, copy_now)
-            changed |= copy_now.keys()
-            result.files, result.written = len(expected), len(changed)
-        glob = article_glob(config.permalink)
-        cold = not out.exists()
-        pages_changed = (any(glob_matches(rel, glob) for rel in changed)
-                         or any(glob_matches(rel, glob) for rel in cache.files.keys() - expected))
-        index_changed = options.search and bool(articles) and (
-            cold or not (out / "pagefind").is_dir() or pages_changed)
-        bundle = bundle_path(options.root, out)
-        if cold:
-            if index_changed:
-                with stage("search"):
-                    result.index = build_index(staging, glob, bundle)
-                    _SearchPages(out, bundle).forget()
-            with stage("write"):
-                swap_output(staging, out)
-        else:
-            search_pages = _SearchPages(out, bundle) if index_changed else None
-            if search_pages is not None:
-                with stage("search"):
-                    search_pages.update(staging, changed, expected, cache.files, glob)
-                    result.index = build_index(search_pages.folder, glob, bundle, publish=False)
-            with stage("write"):
-                result.deleted = commit_changes(out, staging, changed, expected, cache.files, keep=("pagefind",))
-                if search_pages is not None:
-                    publish_bundle(bundle, out / "pagefind", result.index.live)
-                    search_pages.done()
-                else:
-                    if pages_changed:       # (built without the index) the kept links are behind
+        staging = staging_dir(out) if write else None
+        search_pages = None
+        try:
+            with stage("render"):
+                env = make_environment(options.root, site)
+                keys, refs, rendered, problems = render_changed(env, options.root, site, pages, articles + archived,
+                                                                digests, cache, staging, out if write else None,
+                                                                progress)
+                report.extend(problems)
+                report.raise_if_errors(options.strict)
+            result.articles, result.pages = len(articles), len(pages)
+            result.rendered = len(rendered)
+            result.warnings = report.warnings
+            if not write:
+                return result
+            with stage("images"):
+                copies.update(render_variants(options.root, images, CONTENT_DIR))
+            with stage("compare"):
+                expected = {p.route.file for p in pages} | set(copies)
+                copy_now, manifest = plan_copies(out, copies, cache.files)
+                changed = {r.rel for r in rendered if r.written}
+                for r in rendered:
+                    manifest[r.rel] = r.key
+                for rel in expected - manifest.keys():       # pages not rendered: unchanged on disk
+                    manifest[rel] = cache.files[rel]
+                stage_copies(staging, copy_now)
+                changed |= copy_now.keys()
+                result.files, result.written = len(expected), len(changed)
+            glob = article_glob(config.permalink)
+            cold = not out.exists()
+            pages_changed = (any(glob_matches(rel, glob) for rel in changed)
+                             or any(glob_matches(rel, glob) for rel in cache.files.keys() - expected))
+            index_changed = options.search and bool(articles) and (
+                cold or not (out / "pagefind").is_dir() or pages_changed)
+            bundle = bundle_path(options.root, out)
+            if cold:
+                if index_changed:
+                    with stage("search"):
+                        result.index = build_index(staging, glob, bundle)
                         _SearchPages(out, bundle).forget()
-                    if not (options.search and articles):
-                        shutil.rmtree(out / "pagefind", ignore_errors=True)
+                with stage("write"):
+                    swap_output(staging, out)
+            else:
+                search_pages = _SearchPages(out, bundle) if index_changed else None
+                if search_pages is not None:
+                    with stage("search"):
+                        search_pages.update(staging, changed, expected, cache.files, glob)
+                        result.index = build_index(search_pages.folder, glob, bundle, publish=False)
+                with stage("write"):
+                    result.deleted = commit_changes(out, staging, changed, expected, cache.files, keep=("pagefind",))
+                    if search_pages is not None:
+                        publish_bundle(bundle, out / "pagefind", result.index.live)
+                        search_pages.done()
+                    else:
+                        if pages_changed:       # (built without the index) the kept links are behind
+                            _SearchPages(out, bundle).forget()
+                        if not (options.search and articles):
+                            shutil.rmtree(out / "pagefind", ignore_errors=True)
+        except BaseException:
+            if staging is not None:
+                discard(staging)
+            if search_pages is not None:
+                search_pages.failed()
+            raise
+        cache.pages, cache.refs = keys, refs
+        cache.files = manifest
+        with stage("save"):
+            saver.finish()
+            save_cache(options.root, out, cache, shards=False)
+        # Until the next scheduled or expiring article (or a new year, shown in the footer) is due,
+        # the same inputs give the same site, so a later build with the same inputs can stop at once.
+        events = [a.expires.value.timestamp() for a in articles if a.expires is not None]
+        if plan.next_time is not None:
+            events.append(plan.next_time.value.timestamp())
+        events.append(now.replace(year=now.year + 1, month=1, day=1, hour=0, minute=0, second=0).timestamp())
+        write_inputs(options.root, out, {
+            "inputs": inputs, "valid_from": now.timestamp(), "valid_until": min(events), "articles": result.articles, "pages": result.pages,
+            "files": result.files, "held_drafts": result.held_drafts, "held_future": result.held_future,
+            "archived": result.archived})
+        if keep is not None:
+            # The caller frees the build's objects when it wants to: a command-line build never does
+            # (cli.exit_now ends the process), where freeing them one by one took ~0.09 s at 10,000
+            # articles, a twentieth of a rebuild.
+            keep[:] = [(cache, articles, archived, pages, taxonomy, builder, feeds, env, keys, refs, rendered,
+                        manifest, digests, bodies, stats, report, site)]
+        return result
     except BaseException:
-        if staging is not None:
-            discard(staging)
-        if search_pages is not None:
-            search_pages.failed()
+        if saver is not None:
+            saver.wait()        # not left behind; what it wrote is valid either way (see ShardSaver)
         raise
-    cache.pages, cache.refs = keys, refs
-    cache.files = manifest
-    with stage("save"):
-        save_cache(options.root, out, cache)
-    # Until the next scheduled or expiring article (or a new year, shown in the footer) is due,
-    # the same inputs give the same site, so a later build with the same inputs can stop at once.
-    events = [a.expires.value.timestamp() for a in articles if a.expires is not None]
-    if plan.next_time is not None:
-        events.append(plan.next_time.value.timestamp())
-    events.append(now.replace(year=now.year + 1, month=1, day=1, hour=0, minute=0, second=0).timestamp())
-    write_inputs(options.root, out, {
-        "inputs": inputs, "valid_from": now.timestamp(), "valid_until": min(events), "articles": result.articles, "pages": result.pages,
-        "files": result.files, "held_drafts": result.held_drafts, "held_future": result.held_future,
-        "archived": result.archived})
-    if keep is not None:
-        # The caller frees the build's objects when it wants to: a command-line build never does
-        # (cli.exit_now ends the process), where freeing them one by one took ~0.09 s at 10,000
-        # articles, a twentieth of a rebuild.
-        keep[:] = [(cache, articles, archived, pages, taxonomy, builder, feeds, env, keys, refs, rendered,
-                    manifest, digests, bodies, stats, report, site)]
-    return result
 
 
 def _inputs(options: BuildOptions, stats: dict | None = None) -> str:

@@ -257,6 +257,58 @@ def test_a_cache_restored_into_a_fresh_checkout_converts_nothing_again(portal, t
     assert tree(portal / "output") == tree(clean)
 
 
+@pytest.mark.parametrize("child_fails", [False, True])
+def test_cache_shards_are_written_by_a_forked_process_or_else_by_the_build(portal, tmp_path, monkeypatch, child_fails):
+    """The article and body shards are written by a forked process during the group stage (on
+    two cores or more); if it fails, the build writes them itself. Either way the next build of a
+    fresh checkout parses and converts nothing, and equals a clean build."""
+    import sitegen.cache as cache_module
+    import sitegen.pipeline
+    from sitegen.parallel import can_fork
+
+    writers = tmp_path / "writers"
+    parent, real = os.getpid(), cache_module.save_shards
+
+    def save_shards(*args):
+        with open(writers, "a") as handle:
+            handle.write(f"{'build' if os.getpid() == parent else 'forked'}\n")
+        if child_fails and os.getpid() != parent:
+            raise OSError(28, "No space left on device")
+        real(*args)
+
+    monkeypatch.setattr(cache_module, "save_shards", save_shards)
+    shutil.rmtree(portal / ".cache")
+    shutil.rmtree(portal / "output")
+    assert main(["build", "--root", str(portal), "-q", "--no-search"]) == 0
+    expected = (["forked", "build"] if child_fails else ["forked"]) if can_fork() else ["build"]
+    assert writers.read_text().split() == expected
+    monkeypatch.undo()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    for path in sorted((portal / "content").rglob("*.md")):      # a fresh checkout: new identities
+        data = path.read_bytes()
+        path.unlink()
+        path.write_bytes(data)
+    parsed, converted = [], []
+    read, convert = sitegen.pipeline.read_article, sitegen.pipeline.render_markdown
+    monkeypatch.setattr(sitegen.pipeline, "read_article", lambda root, rel, *a: parsed.append(rel) or read(root, rel, *a))
+    monkeypatch.setattr(sitegen.pipeline, "render_markdown", lambda *a: converted.append(a) or convert(*a))
+    shutil.rmtree(portal / "output")
+    assert main(["build", "--root", str(portal), "-q", "--no-search"]) == 0
+    assert parsed == [] and converted == []
+    clean = tmp_path / "clean"
+    assert main(["build", "--root", str(portal), "-q", "--no-search", "--output", str(clean)]) == 0
+    assert tree(portal / "output") == tree(clean)
+
+
+def test_a_failed_build_leaves_no_forked_process_behind(portal, monkeypatch):
+    """A build that fails after the shard writer was forked waits for it before reporting."""
+    edit(portal / "templates/article.html", "{% block main %}", "{% block main %}{{ no_such_value.x }}")
+    shutil.rmtree(portal / ".cache")
+    assert main(["build", "--root", str(portal), "-q"]) == 1
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)          # no child of this process is left, finished or not
+
+
 def _listing_date_calls(monkeypatch) -> list[int]:
     """Record the process of each listing page whose sitemap date is worked out."""
     import sitegen.pages as pages_module
