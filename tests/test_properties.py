@@ -187,3 +187,32 @@ def test_an_articles_file_stem_is_pathlibs(parts):
 
     rel = "/".join(parts)
     assert _stem(rel) == PurePosixPath(rel).stem
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=1, max_value=300_000), st.integers(min_value=2, max_value=16))
+def test_chunks_cover_the_work_in_order_and_shrink_towards_the_end(count, processes):
+    """map_chunks' chunks: [0, count) in order without gaps or empty chunks; none larger than an
+    eighth of the work on two cores (what a worker holds at once); the last ones small."""
+    from sitegen.parallel import chunk_bounds
+
+    bounds = chunk_bounds(count, processes)
+    assert bounds[0][0] == 0 and bounds[-1][1] == count
+    assert all(start < end for start, end in bounds)
+    assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:]))
+    sizes = [end - start for start, end in bounds]
+    assert max(sizes) <= -(-count // (processes * 4))
+    assert sizes[-1] <= max(1, count // (processes * 32)) and len(bounds) <= 11 * processes
+    assert sizes == sorted(sizes, reverse=True)
+
+
+def test_map_chunks_gives_the_results_in_input_order_from_forked_workers(monkeypatch):
+    import os
+
+    import sitegen.parallel as parallel
+
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    parent = os.getpid()
+    results = parallel.map_chunks(lambda start, end: [(n, os.getpid() != parent) for n in range(start, end)], 5000)
+    assert [n for n, _ in results] == list(range(5000))
+    assert all(forked for _, forked in results)
