@@ -34,11 +34,15 @@ def workers() -> int:
 
 def chunk_bounds(count: int, processes: int) -> list[tuple[int, int]]:
     """[start, end) chunks covering [0, count) that shrink as the work runs out ("guided"
-    scheduling): each takes a share of what is left, down to a floor. With equal chunks one core
-    sat idle while the other finished its last one (0.45 s of the render stage at 10,000
-    articles with 8 chunks, 0.77-0.98 s with 16: measured); small last chunks let both cores finish nearly together, and the large first ones (no larger than an eighth of the work on two
-    cores, so a worker holds no more at once than before) keep the number of chunks low."""
-    ceiling = -(-count // (processes * 4))     # what a worker holds at once stays as it was: 100,000 articles
+    scheduling): each takes a share of what is left, down to a floor.
+
+    With equal chunks one core sat idle while the other finished its last one (0.45 s of the
+    render stage at 10,000 articles with 8 chunks, 0.77-0.98 s with 16: measured); small last
+    chunks let both cores finish nearly together, and large first ones (no larger than an eighth
+    of the work on two cores, so a worker holds no more at once than before) keep the number of
+    chunks low.
+    """
+    ceiling = -(-count // (processes * 4))     # the size of the equal chunks there were before
     floor = max(1, count // (processes * 32))
     bounds, start = [], 0
     while start < count:
