@@ -22,6 +22,7 @@ import argparse
 import os
 import re
 import shutil
+import site
 import subprocess
 import sys
 import tempfile
@@ -65,11 +66,14 @@ def count(root: Path, source: Path = REPO) -> tuple[int, str]:
     # the interpreter itself, not a launcher script (pyenv's shims exec the real one, and
     # Valgrind would count the shell)
     python = os.path.realpath(sys.executable)
+    # The real interpreter does not know it belongs to a virtual environment (Python finds the
+    # environment from the path it was started by): it is given this one's packages.
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(site.getsitepackages()))
     with tempfile.TemporaryDirectory() as scratch:
         done = subprocess.run([valgrind, "--tool=cachegrind", "--cache-sim=no",
                                f"--cachegrind-out-file={scratch}/cachegrind.out",
                                python, "-c", BUILD, str(source), str(root)],
-                              capture_output=True, text=True, check=False)
+                              capture_output=True, text=True, check=False, env=env)
     if done.returncode != 0:
         sys.exit(f"the build failed under valgrind:\n{done.stderr[-2000:]}")
     return instructions(done.stderr), done.stdout

@@ -61,6 +61,7 @@ CHANGES = {
     "change level": lambda r: edit(first(r, "lien-doan*.md"), "level: tinh", "level: trung-uong"),
     "change date": lambda r: edit(first(r, "lien-doan*.md"), "date: 2019-12-31", "date: 2023-01-05"),
     "edit template": lambda r: edit(r / "templates/partials/article_card.html", "card-unit", "card-unit don-vi"),
+    "edit link partial": lambda r: edit(r / "templates/partials/article_link.html", "<time ", "<time class=\"ngay\" "),
     "edit base template": lambda r: edit(r / "templates/base.html", "Chuyển đến nội dung chính", "Đến nội dung"),
     "edit header": lambda r: edit(r / "templates/partials/header.html", "Tìm bài viết…", "Tìm…"),
     "edit footer": lambda r: edit(r / "templates/partials/footer.html", "Địa chỉ:", "Đ/c:"),
@@ -597,3 +598,87 @@ def test_a_page_fingerprint_changes_with_each_field():
     keys = [Fingerprints().context({"page": page}, b"") for page in [base, *variants]]
     assert len(set(keys)) == len(keys)
     assert Fingerprints().context({"page": replace(base)}, b"") == keys[0]
+
+
+def _mixed_bodies(site) -> None:
+    """Articles whose bodies link to nothing, to a file, to an image, to another article, to a
+    page that does not exist, and to the web."""
+    site.write("content/2020/01/anh/hinh.svg", '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"></svg>')
+    site.write("content/2020/01/tai-lieu.pdf", b"%PDF-1.4\n")
+    site.add("2020/01/don.md", title="Bài đơn", date="2020-01-05", body="Chỉ có chữ, CĐVC và LĐLĐ.")
+    site.add("2020/01/tep.md", title="Bài có tệp", date="2020-01-06", body="Tải [văn bản](tai-lieu.pdf).")
+    site.add("2020/01/anh.md", title="Bài có ảnh", date="2020-01-07",
+             body='![Hội trường](anh/hinh.svg "Quang cảnh")\n\nĐoạn sau ảnh.')
+    site.add("2020/02/lien-ket.md", title="Bài liên kết", date="2020-02-01", body="Xem [bài đơn](../01/don.md).")
+    site.add("2020/02/hong.md", title="Bài hỏng", date="2020-02-02", body="Xem [trang cũ](../01/khong-co.md).")
+    site.add("2020/02/web.md", title="Bài web", date="2020-02-03", body="Xem [cổng](https://congdoan.vn/).")
+
+
+def test_bodies_converted_while_loading_equal_those_converted_after(site, tmp_path, monkeypatch):
+    """load_site's workers convert the bodies that cannot depend on other articles; the others
+    wait for the Markdown stage. Either way each body is the HTML the Markdown stage makes."""
+    import sitegen.pipeline
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    _mixed_bodies(site)
+    early = {}
+    real = sitegen.pipeline.BodyConverter.early
+
+    def spy(self, article, shape):
+        early[article.source] = real(self, article, shape)
+        return early[article.source]
+
+    monkeypatch.setattr(sitegen.pipeline.BodyConverter, "early", spy)
+    assert site.build("--no-search").code == 0
+    waited = {source for source, result in early.items() if result is None}
+    # the link to an article needs its address; the broken link might have been one
+    assert waited == {"content/2020/02/lien-ket.md", "content/2020/02/hong.md"}
+    assert len(early) == 6
+    assert 'href="/2020/01/bai-don/"' in site.page("2020/02/bai-lien-ket/")
+    # every body converted after loading instead
+    monkeypatch.setattr(sitegen.pipeline.BodyConverter, "early", lambda self, article, shape: None)
+    late = tmp_path / "late"
+    assert site.build("--no-search", "--output", str(late)).code == 0
+    assert tree(site.output) == tree(late)
+
+
+def test_a_rebuild_converts_no_unchanged_body_while_loading(site, monkeypatch):
+    """An article whose front matter changed is read again, but its body (the same Markdown)
+    is taken from the cache, with or without links: nothing is converted again."""
+    import sitegen.pipeline
+
+    _mixed_bodies(site)
+    assert site.build("--no-search").code == 0
+    converted = []
+    real = sitegen.pipeline.render_markdown
+    monkeypatch.setattr(sitegen.pipeline, "render_markdown", lambda *a: converted.append(a[1]) or real(*a))
+    # (not the title: the address of an article comes from it, and the bodies linking there
+    # must be converted again)
+    for name in ("2020/01/don.md", "2020/01/anh.md", "2020/02/lien-ket.md"):
+        edit(site.root / "content" / name, "level: tinh", "level: co-so")
+    assert site.build("--no-search").code == 0
+    assert converted == []
+    assert 'href="/cap/co-so/"' in site.page("2020/01/bai-co-anh/")
+
+
+def test_metadata_digests_made_while_loading_are_those_of_the_finished_articles(site, monkeypatch):
+    """The workers that convert a body also hash the article's metadata as render_bodies will
+    complete it (summary, first image): the same digest the render stage would work out."""
+    import sitegen.pipeline
+
+    _mixed_bodies(site)
+    site.add("2020/03/tom-tat.md", title="Có tóm tắt", date="2020-03-01", summary="Tóm tắt riêng.", body="Thân bài.")
+    seen = {}
+    real = sitegen.pipeline.render_changed
+
+    def spy(env, root, s, pages, articles, *args):
+        seen["articles"], seen["premade"] = articles, args[-1]
+        return real(env, root, s, pages, articles, *args)
+
+    monkeypatch.setattr(sitegen.pipeline, "render_changed", spy)
+    assert site.build("--no-search").code == 0
+    premade = seen["premade"]
+    assert len(premade) == 5            # all but the two that waited for the Markdown stage
+    for a in seen["articles"]:
+        if a.source in premade:
+            assert premade[a.source] == sitegen.pipeline._digest(repr(sitegen.pipeline._metadata(a))), a.source

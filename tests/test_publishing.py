@@ -1,8 +1,11 @@
 """Editor commands and publishing rules: new, check, drafts, scheduled and expired articles."""
 from __future__ import annotations
 
+import os
 import re
+import sys
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import frontmatter
@@ -148,14 +151,17 @@ def test_git_pre_commit_hook_blocks_broken_articles(tmp_path):
     (repo / "content").mkdir()
     (repo / "content/a.md").write_text(article(), encoding="utf-8")
     git = ["git", "-c", "user.name=Biên tập", "-c", "user.email=bt@example.org"]
+    # This copy has no .venv/: the hook runs the python3 on PATH, here the tests' own (as in an
+    # editor's shell with the environment activated), which has the packages installed.
+    env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
     (repo / ".git/hooks/pre-commit").symlink_to("../../scripts/pre-commit")
     subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
-    ok = subprocess.run([*git, "commit", "-qm", "bài đầu"], cwd=repo, capture_output=True, text=True)
+    ok = subprocess.run([*git, "commit", "-qm", "bài đầu"], cwd=repo, capture_output=True, text=True, env=env)
     assert ok.returncode == 0, ok.stderr
     (repo / "content/b.md").write_text(article(title="Bài lỗi", date='"hôm qua"'), encoding="utf-8")
     subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
-    refused = subprocess.run([*git, "commit", "-qm", "bài lỗi"], cwd=repo, capture_output=True, text=True)
+    refused = subprocess.run([*git, "commit", "-qm", "bài lỗi"], cwd=repo, capture_output=True, text=True, env=env)
     assert refused.returncode != 0
     assert 'content/b.md: date: expected a date like 2019-12-25 or 25/12/2019, got "hôm qua"' in refused.stderr
     assert "Commit dừng lại" in refused.stderr
