@@ -25,5 +25,22 @@ if [ "${1:-}" = "--test" ]; then
   npm ci --omit=dev --no-audit --no-fund --loglevel=error
 fi
 
-[ -x .venv/bin/python ] || python3 -m venv .venv
+# The interpreter of .venv: $PYTHON when set, else the distribution's own /usr/bin/python3 (3.11 or
+# newer), else python3 on PATH. Debian builds its CPython with profile-guided and link-time
+# optimisation and links the interpreter statically; a self-built one (pyenv's default build: a
+# shared libpython, no PGO) ran a 10,000-article build ~7 % slower on the same machine
+# (docs/performance.md, "The interpreter"). A server deploy (deploy/README.md) uses Debian's too.
+if [ ! -x .venv/bin/python ]; then
+  made=""
+  for candidate in ${PYTHON:-} /usr/bin/python3 python3; do
+    command -v "$candidate" >/dev/null 2>&1 || continue
+    "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || continue
+    if "$candidate" -m venv .venv >/dev/null 2>&1; then made=$candidate; break; fi
+    rm -rf .venv      # e.g. Debian's python3 without python3-venv
+  done
+  if [ -z "$made" ]; then
+    echo "install.sh: no Python 3.11 or newer that can make a virtual environment (apt-get install python3-venv)" >&2
+    exit 1
+  fi
+fi
 .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
