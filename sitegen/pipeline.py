@@ -648,11 +648,16 @@ def render_changed(env, root: Path, site: Site, pages: list[Page], articles: lis
     else:
         candidates = pages
 
+    # The feeds and sitemaps go first: each shows dozens of bodies or every page, and rendered
+    # last, as they come in the page list, they kept one core busy after the other had nothing
+    # left to do (~0.1 s at 10,000 articles). The results are put back in page order below.
+    order = sorted(range(len(candidates)), key=lambda n: candidates[n].route.file.endswith(".html"))
+
     def job(start: int, end: int) -> list[tuple]:
         prints = Fingerprints(digests, index_of)
         writer = PageWriter(env, staging, out or Path(), cache.files)
         done: list[tuple] = []
-        for page in candidates[start:end]:
+        for page in (candidates[n] for n in order[start:end]):
             rel = page.route.file
             key = prints.context(page.context, everywhere.encode() + templates[page.template] + rel.encode())
             try:
@@ -679,6 +684,10 @@ def render_changed(env, root: Path, site: Site, pages: list[Page], articles: lis
     failed = [found for key, _, found in results if key is None]
     if failed:
         return {}, [], [], failed[0]
+    in_order: list = [None] * len(candidates)
+    for n, result in zip(order, results):
+        in_order[n] = result
+    results = in_order
     keys = dict(previous) if same_frame else {}
     rendered: list[Rendered] = []
     shown: list[list[int]] = [[] for _ in articles]

@@ -48,23 +48,29 @@ def find_related(articles: list[Article], topic_keys: list[tuple[str, ...]], uni
     """
     times = [a.date.stamp for a in articles]
     lists: dict[tuple, list[int]] = defaultdict(list)
-    # each article's lists by the number of topics they share with it, most first (0: its unit's)
+    # each article's lists by the number of topics they share with it, most first (0: its unit's);
+    # articles with the same topics and unit share them (a site has far fewer such pairs than articles)
     filed: list[list[tuple[int, list[tuple]]]] = []
+    plans: dict[tuple, tuple[list, list[tuple]]] = {}
     for i in range(len(articles)):
-        by_size: dict[int, list[tuple]] = defaultdict(list)
-        for subset in _subsets(topic_keys[i]):
-            by_size[len(subset)].append(("t", subset))
+        pair = (topic_keys[i], unit_keys[i])
+        plan = plans.get(pair)
+        if plan is None:
+            by_size: dict[int, list[tuple]] = defaultdict(list)
+            for subset in _subsets(topic_keys[i]):
+                by_size[len(subset)].append(("t", subset))
+                if unit_keys[i]:
+                    by_size[len(subset)].append(("tu", subset, unit_keys[i]))
             if unit_keys[i]:
-                by_size[len(subset)].append(("tu", subset, unit_keys[i]))
-        if unit_keys[i]:
-            by_size[0].append(("u", unit_keys[i]))
-        for keys in by_size.values():
-            for key in keys:
-                lists[key].append(i)
-        filed.append(sorted(by_size.items(), reverse=True))
+                by_size[0].append(("u", unit_keys[i]))
+            plan = plans[pair] = (sorted(by_size.items(), reverse=True), [k for keys in by_size.values() for k in keys])
+        for key in plan[1]:
+            lists[key].append(i)
+        filed.append(plan[0])
     ordered: dict[tuple, tuple[list[float], list[int]]] = {}
+    position = [(t, j) for j, t in enumerate(times)]     # sort keys made once, read in C
     for key, members in lists.items():
-        members.sort(key=lambda j: (times[j], j))
+        members.sort(key=position.__getitem__)
         ordered[key] = ([times[j] for j in members], members)
     # topics as bits of an int: "how many topics shared" is one AND and a bit count
     bit: dict[str, int] = {}
