@@ -38,6 +38,9 @@ class Fingerprints:
 
     def __init__(self, digests: dict[str, bytes] | None = None, refs: dict[str, int] | None = None) -> None:
         self._articles: dict[int, bytes] = {}
+        # what hashing an article in a context adds, by identity: its digest as fed, and its index
+        # in `refs` (or None)
+        self._fed: dict[int, tuple[bytes, int | None]] = {}
         self._digests = digests or {}
         self._refs = refs
         self._seen: set[int] = set()
@@ -75,14 +78,10 @@ class Fingerprints:
         elif kind is list:
             # a page's own lists (related articles, topics, crumbs) are fed in place: they are
             # new for every page, so a digest kept for them would never be used again (tuples,
-            # such as a listing's routes shared by all its pages, are kept below)
-            digest.update(b"[")
-            for item in value:
-                if type(item) is Article:
-                    self._feed_article(digest, item)
-                else:
-                    self._feed(digest, item)
-            digest.update(b"]")
+            # such as a listing's routes shared by all its pages, are kept below). A run of
+            # articles (a listing's page, the related ones) goes in one update: the same digest
+            # as one update per article, at a fraction of the calls.
+            self._feed_items(digest, value)
         elif kind is dict:
             digest.update(b"{")
             for key, item in value.items():
@@ -123,12 +122,42 @@ class Fingerprints:
             if found[2]:
                 self._seen |= found[2]
 
+    def _feed_items(self, digest, items) -> None:
+        """A list or tuple: "[", its items, "]". What _feed would add for an article, a crumb or
+        a value hashed before (a term, the level) is gathered and added in one update."""
+        fed, memo, seen, run = self._fed, self._memo, self._seen, [b"["]
+        for item in items:
+            kind = type(item)
+            if kind is Article:
+                entry = fed.get(id(item)) or self._entry(item)
+                run.append(entry[0])
+                if entry[1] is not None:
+                    seen.add(entry[1])
+            elif kind is Crumb:
+                route = item.route
+                run.append(b"C" + repr((item.title, route.path if route is not None else None))
+                           .encode("utf-8", "surrogatepass"))
+            elif (found := memo.get(id(item))) is not None and found[0] is item:
+                run.append(b"M" + found[1])
+                if found[2]:
+                    seen |= found[2]
+            else:
+                digest.update(b"".join(run))
+                run = []
+                self._feed(digest, item)
+        run.append(b"]")
+        digest.update(b"".join(run))
+
     def _feed_article(self, digest, value: Article) -> None:
-        digest.update(b"A" + self.article(value))
-        if self._refs is not None:
-            index = self._refs.get(value.source)
-            if index is not None:
-                self._seen.add(index)
+        entry = self._fed.get(id(value)) or self._entry(value)
+        digest.update(entry[0])
+        if entry[1] is not None:
+            self._seen.add(entry[1])
+
+    def _entry(self, value: Article) -> tuple[bytes, int | None]:
+        entry = self._fed[id(value)] = (b"A" + self.article(value),
+                                        self._refs.get(value.source) if self._refs is not None else None)
+        return entry
 
     def _feed_composite(self, digest, value) -> None:  # noqa: C901 - one branch per kind of value
         if isinstance(value, dict):
@@ -138,10 +167,7 @@ class Fingerprints:
                 self._feed(digest, value[key])
             digest.update(b"}")
         elif isinstance(value, (list, tuple)):
-            digest.update(b"[")
-            for item in value:
-                self._feed(digest, item)
-            digest.update(b"]")
+            self._feed_items(digest, value)
         elif isinstance(value, (Route, Moment, Image, datetime)):
             digest.update(repr(value).encode("utf-8", "surrogatepass"))
         elif hasattr(value, "articles") and hasattr(value, "route"):

@@ -600,6 +600,51 @@ def test_a_page_fingerprint_changes_with_each_field():
     assert Fingerprints().context({"page": replace(base)}, b"") == keys[0]
 
 
+def test_lists_are_fingerprinted_as_their_items_one_by_one():
+    """A list's articles, crumbs and values hashed before go into the digest in one update each
+    run: the same digest, and the same articles shown, as feeding the items one at a time."""
+    import hashlib
+
+    from sitegen.dates import parse_moment
+    from sitegen.fingerprint import Fingerprints
+    from sitegen.models import Article
+    from sitegen.pages import Crumb
+    from sitegen.taxonomy import Term
+    from sitegen.urls import route
+    from zoneinfo import ZoneInfo
+
+    def art(n):
+        return Article(f"content/a{n}.md", route(f"a{n}/"), f"a{n}", f"Bài {n}", parse_moment("2020-01-01", ZoneInfo("UTC")),
+                       "tinh", (), "", (), "", None, False, None)
+
+    a, b, c, d = art(1), art(2), art(3), art(4)
+    term = Term("topic", "Thi đua", "thi-dua", route("chu-de/thi-dua/"), (a,))
+    shared = (d, "x")           # a tuple is hashed once and kept, with the articles it shows: d only here
+    mixed = [a, Crumb("Trang chủ", route("")), term, "chữ", 3, None, b, [c, term], shared, (a, Crumb("Tiêu đề")),
+             term, c, shared]
+    refs = {x.source: n for n, x in enumerate([a, b, c, d])}
+
+    def one_by_one(prints, digest, items):
+        digest.update(b"[")
+        for item in items:
+            if isinstance(item, list):
+                one_by_one(prints, digest, item)
+            else:
+                prints._feed(digest, item)
+        digest.update(b"]")
+
+    batched, single = Fingerprints(refs=refs), Fingerprints(refs=refs)
+    for prints in (single, batched):            # both have hashed these once before: kept digests
+        prints._feed(hashlib.blake2b(digest_size=16), term)
+        prints._feed(hashlib.blake2b(digest_size=16), shared)
+    expected, got = hashlib.blake2b(b"s", digest_size=16), hashlib.blake2b(b"s", digest_size=16)
+    single._seen, batched._seen = set(), set()
+    one_by_one(single, expected, mixed)
+    batched._feed_items(got, mixed)
+    assert got.digest() == expected.digest()
+    assert batched.refs() == frozenset(single._seen) == {0, 1, 2, 3}
+
+
 def _mixed_bodies(site) -> None:
     """Articles whose bodies link to nothing, to a file, to an image, to another article, to a
     page that does not exist, and to the web."""
