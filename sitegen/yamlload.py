@@ -17,6 +17,8 @@ _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 _STR, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:seq"
+_RESOLVE_MEMO_TEXT, _RESOLVE_MEMO_MAX = 40, 4096
+_resolved: dict[tuple[str, tuple[bool, bool]], str] = {}     # (scalar, implicit) -> tag, see _Loader.resolve
 
 
 class _Loader(_Base):  # type: ignore[misc, valid-type]
@@ -28,6 +30,21 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
       "billion laughs" documents that take gigabytes to expand.
     - A key given twice is an error instead of the last one winning silently.
     """
+
+    def resolve(self, kind, value, implicit):  # type: ignore[override]
+        # libyaml asks this for the tag of every scalar, and PyYAML's answer tries its implicit
+        # resolvers' regexes in Python: the same answer for the same short text (the keys, the
+        # levels, the units) on every article. No path resolvers are set, so the text and
+        # `implicit` decide it.
+        if kind is yaml.ScalarNode and len(value) <= _RESOLVE_MEMO_TEXT:
+            key = (value, implicit)
+            tag = _resolved.get(key)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(_resolved) < _RESOLVE_MEMO_MAX:
+                    _resolved[key] = tag
+            return tag
+        return super().resolve(kind, value, implicit)
 
     def construct_object(self, node, deep=False):  # type: ignore[override]
         # An alias is the same node met a second time; PyYAML would share the

@@ -216,3 +216,23 @@ def test_map_chunks_gives_the_results_in_input_order_from_forked_workers(monkeyp
     results = parallel.map_chunks(lambda start, end: [(n, os.getpid() != parent) for n in range(start, end)], 5000)
     assert [n for n, _ in results] == list(range(5000))
     assert all(forked for _, forked in results)
+
+
+YAML_SCALARS = st.one_of(st.sampled_from(["yes", "No", "on", "OFF", "true", "null", "~", "", "1", "-1.5", "0x1F", "0o17",
+                                          ".inf", "1_000", "2019-12-25", "12:30:00", "tinh", "=", "<<", "title"]),
+                         st.text(alphabet="0123456789.-+_:eE xXoOabntuly~Đ", max_size=12), st.text(max_size=50))
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(st.tuples(YAML_SCALARS, st.booleans(), st.booleans()), min_size=1, max_size=6))
+def test_front_matter_scalars_get_pyyamls_tags_from_the_memo(scalars):
+    """The loader keeps the tag of short scalars it resolved; each answer is PyYAML's own."""
+    import yaml
+
+    from sitegen.yamlload import _Loader
+
+    loader = _Loader("")
+    for _ in range(2):      # the second time from the memo
+        for value, plain, quoted in scalars:
+            expected = yaml.resolver.BaseResolver.resolve(loader, yaml.ScalarNode, value, (plain, quoted))
+            assert loader.resolve(yaml.ScalarNode, value, (plain, quoted)) == expected, (value, plain, quoted)
