@@ -18,7 +18,7 @@ from markdown.extensions.tables import TableExtension
 from markdown.extensions.toc import unique
 from markdown.inlinepatterns import InlineProcessor as InlinePattern
 from markdown.preprocessors import HtmlBlockPreprocessor, Preprocessor
-from markdown.treeprocessors import InlineProcessor, Treeprocessor
+from markdown.treeprocessors import InlineProcessor, Treeprocessor, UnescapeTreeprocessor
 from markdown.util import HTML_PLACEHOLDER_RE, AtomicString
 
 from .i18n import FOOTNOTE_BACKLINK, TABLE_LABEL
@@ -374,6 +374,25 @@ class _GatedHtmlBlock(Preprocessor):
         return lines
 
 
+class _GatedUnescape(UnescapeTreeprocessor):
+    """Python-Markdown's unescape tree processor, run only on articles with a backslash.
+
+    It puts back the characters that backslash escapes (a backslash before "*") hid from the
+    inline patterns, by a regex over every text, tail and attribute of the tree; those markers
+    (STX, digits, ETX) are made only from a backslash in the text, and the preprocessors remove
+    any STX or ETX the article itself holds. A subclass, not a wrapper: inline patterns read its RE."""
+
+    def __init__(self, inner: UnescapeTreeprocessor):
+        super().__init__(inner.md)
+        self.inner = inner
+
+    def run(self, root: etree.Element) -> None:
+        for line in self.md.lines:
+            if "\\" in line:
+                super().run(root)
+                return
+
+
 class _GatedAttrList(Treeprocessor):
     """The attr_list extension's tree processor, run only on articles whose text has a "{".
 
@@ -401,6 +420,7 @@ def _add_gates(md: markdown.Markdown) -> None:
             _wrap(blocks, name, type(blocks[name]), lambda inner, t=triggers: _GatedBlock(inner, t))
     _wrap(md.preprocessors, "html_block", HtmlBlockPreprocessor, _GatedHtmlBlock)
     _wrap(md.treeprocessors, "attr_list", AttrListTreeprocessor, _GatedAttrList)
+    _wrap(md.treeprocessors, "unescape", UnescapeTreeprocessor, _GatedUnescape)
 
 
 def _wrap(registry, name: str, kind: type, gate) -> None:
@@ -437,6 +457,19 @@ def make_markdown(glossary: dict[str, str] | None = None) -> markdown.Markdown:
         output_format="html",
     )
     _add_gates(md)
+    # Whether a tag is a block element is asked ~25 times an article (block parser, prettify):
+    # Python-Markdown lowercases the tag and searches a list each time. The answer for a tag
+    # never changes once the extensions are loaded.
+    levels: dict = {}
+    stock = md.is_block_level
+
+    def is_block_level(tag) -> bool:
+        found = levels.get(tag)
+        if found is None:
+            found = levels[tag] = stock(tag)
+        return found
+
+    md.is_block_level = is_block_level  # type: ignore[method-assign]
     return md
 
 
