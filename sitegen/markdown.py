@@ -19,7 +19,7 @@ from markdown.extensions.toc import unique
 from markdown.inlinepatterns import InlineProcessor as InlinePattern
 from markdown.preprocessors import HtmlBlockPreprocessor, Preprocessor
 from markdown.treeprocessors import InlineProcessor, Treeprocessor, UnescapeTreeprocessor
-from markdown.util import HTML_PLACEHOLDER_RE, AtomicString
+from markdown.util import HTML_PLACEHOLDER_RE, AtomicString, Registry
 
 from .i18n import FOOTNOTE_BACKLINK, TABLE_LABEL
 from .images import ImageInfo, picture_attributes
@@ -410,6 +410,28 @@ class _GatedAttrList(Treeprocessor):
                 return
 
 
+class _ListedRegistry(Registry):
+    """Python-Markdown's Registry, listing its items once until one is registered or removed.
+
+    The block parser goes through the block processors for every block of an article, and the
+    Registry makes a new sorted list of them each time (~12 lists an article)."""
+
+    _listed: list | None = None
+
+    def __iter__(self):
+        if self._listed is None:
+            self._listed = list(super().__iter__())
+        return iter(self._listed)
+
+    def register(self, item, name: str, priority: float) -> None:
+        self._listed = None
+        super().register(item, name, priority)
+
+    def deregister(self, name: str, strict: bool = True) -> None:
+        self._listed = None
+        super().deregister(name, strict)
+
+
 def _add_gates(md: markdown.Markdown) -> None:
     """Wrap each block processor whose regex is known in a _GatedBlock, the raw-HTML
     preprocessor in a _GatedHtmlBlock and attr_list's tree processor in a _GatedAttrList, each
@@ -421,6 +443,8 @@ def _add_gates(md: markdown.Markdown) -> None:
     _wrap(md.preprocessors, "html_block", HtmlBlockPreprocessor, _GatedHtmlBlock)
     _wrap(md.treeprocessors, "attr_list", AttrListTreeprocessor, _GatedAttrList)
     _wrap(md.treeprocessors, "unescape", UnescapeTreeprocessor, _GatedUnescape)
+    if type(blocks) is Registry:
+        blocks.__class__ = _ListedRegistry
 
 
 def _wrap(registry, name: str, kind: type, gate) -> None:

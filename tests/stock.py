@@ -3,6 +3,7 @@ the gated processors' output with."""
 from __future__ import annotations
 
 from markdown.treeprocessors import InlineProcessor
+from markdown.util import Registry
 
 from sitegen.markdown import _GatedAttrList, _GatedBlock, _GatedHtmlBlock, _GatedUnescape, make_markdown
 
@@ -18,4 +19,5 @@ def stock_markdown(glossary: dict[str, str] | None = None):
             if isinstance(processor, (_GatedBlock, _GatedHtmlBlock, _GatedAttrList, _GatedUnescape)):
                 registry.register(processor.inner, item.name, item.priority)
     del md.is_block_level       # the instance's memo: Markdown's own method again
+    md.parser.blockprocessors.__class__ = Registry
     return md

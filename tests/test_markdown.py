@@ -219,3 +219,25 @@ def test_every_inline_pattern_is_gated(md):
     assert isinstance(md.treeprocessors["inline"], _GatedInline)
     ungated = [item.name for item in md.inlinePatterns._priority if _gate(item.name, md.inlinePatterns[item.name]) is None]
     assert ungated == []
+
+
+def test_block_processors_listed_once_are_listed_again_when_they_change():
+    """The block parser's registry keeps its sorted list until a processor is registered or
+    removed: one added after a first article is used on the next."""
+    import xml.etree.ElementTree as etree
+
+    from markdown.blockprocessors import BlockProcessor
+
+    class Notice(BlockProcessor):
+        def test(self, parent, block):
+            return block.startswith("!!!")
+
+        def run(self, parent, blocks):
+            etree.SubElement(parent, "aside").text = blocks.pop(0)[3:].strip()
+
+    md = make_markdown()
+    assert "<aside>" not in md.convert("!!! Chú ý\n\nĐoạn.")
+    md.parser.blockprocessors.register(Notice(md.parser), "notice", 200)
+    assert "<aside>Chú ý</aside>" in md.reset().convert("!!! Chú ý\n\nĐoạn.")
+    md.parser.blockprocessors.deregister("notice")
+    assert "<aside>" not in md.reset().convert("!!! Chú ý\n\nĐoạn.")
