@@ -57,6 +57,11 @@ def can_fork() -> bool:
     return workers() > 1 and "fork" in multiprocessing.get_all_start_methods()
 
 
+def will_fork(count: int) -> bool:
+    """Whether map_chunks will share `count` items among forked workers (or do them here)."""
+    return count >= MIN_ITEMS and can_fork()
+
+
 def map_chunks(job: Callable[[int, int], list[R]], count: int) -> list[R]:
     """Run job(start, end) over [0, count) in parallel chunks; concatenate results in order.
 
@@ -64,7 +69,7 @@ def map_chunks(job: Callable[[int, int], list[R]], count: int) -> list[R]:
     """
     global _job
     processes = workers()
-    if count < MIN_ITEMS or not can_fork():
+    if not will_fork(count):
         return job(0, count)
     bounds = chunk_bounds(count, processes)
     _job = job

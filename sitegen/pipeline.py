@@ -27,7 +27,7 @@ from .markdown import Links, derive_summary, first_image, make_markdown, render_
 from .models import Article, Page
 from .feeds import build_feeds, feed_pages, robots_page, sitemap_pages
 from .pages import PageBuilder
-from .parallel import can_fork, map_chunks, workers
+from .parallel import can_fork, map_chunks, will_fork, workers
 from .progress import SILENT, Progress
 from .publish import schedule
 from .render import PageWriter, Rendered, Site, make_environment, template_problem
@@ -648,10 +648,16 @@ def render_changed(env, root: Path, site: Site, pages: list[Page], articles: lis
     else:
         candidates = pages
 
-    # The feeds and sitemaps go first: each shows dozens of bodies or every page, and rendered
-    # last, as they come in the page list, they kept one core busy after the other had nothing
-    # left to do (~0.1 s at 10,000 articles). The results are put back in page order below.
-    order = sorted(range(len(candidates)), key=lambda n: candidates[n].route.file.endswith(".html"))
+    # The order the pages are rendered in (the results are put back in page order below). The
+    # feeds and sitemaps go first: each shows dozens of bodies or every page, and rendered last,
+    # as they come in the page list, they kept one core busy after the other had nothing left to
+    # do (~0.1 s at 10,000 articles). Then every page by the date of its newest article: the
+    # listings that show an article are rendered near each other, mostly by one worker, which
+    # renders its card once (in page order each worker rendered nearly every card: 20,010 cards
+    # for 10,000 articles, 11,946 this way). A few pages (a rebuild after an edit) are rendered
+    # here, in page order, without working out any listing's date.
+    order = (sorted(range(len(candidates)), key=lambda n: _render_order(candidates[n])) if will_fork(len(candidates))
+             else range(len(candidates)))
 
     def job(start: int, end: int) -> list[tuple]:
         prints = Fingerprints(digests, index_of)
@@ -701,6 +707,12 @@ def render_changed(env, root: Path, site: Site, pages: list[Page], articles: lis
     refs = cache.refs if same_frame else [tuple(p) for p in shown]
     cache.frame, cache.digests, cache.metadata = frame, digests, metadata
     return keys, refs, rendered, []
+
+
+def _render_order(page: Page) -> tuple[bool, float]:
+    """Feeds and sitemaps first, then the newest pages (see render_changed)."""
+    when = page.modified if page.lastmod is not None else None
+    return page.route.file.endswith(".html"), -when.stamp if when is not None else 0.0
 
 
 _METADATA = tuple(f.name for f in dataclass_fields(Article) if f.name != "body")

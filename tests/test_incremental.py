@@ -355,6 +355,32 @@ def test_the_sitemap_is_dated_in_the_build_process_before_workers_fork(site, mon
     assert "<lastmod>" in (site.output / "sitemap.xml").read_text(encoding="utf-8")
 
 
+def test_pages_rendered_out_of_order_by_workers_are_kept_in_page_order(site, monkeypatch, tmp_path):
+    """On both cores the pages are rendered feeds first, then by date, and their keys and the
+    pages each article is shown on are put back in page order: the rebuilds that rely on them
+    equal clean builds."""
+    import sitegen.parallel as parallel
+    import sitegen.pipeline
+
+    _corpus(site)
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 1)           # fork workers even for this small site
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    orders = []
+    real = sitegen.pipeline._render_order
+    monkeypatch.setattr(sitegen.pipeline, "_render_order", lambda page: orders.append(page.route.file) or real(page))
+    assert site.build("--no-search").code == 0
+    assert orders and sorted(orders, key=lambda rel: not rel.endswith(".xml"))[0].endswith(".xml")
+    changes = [("content/2020/05/bai-04.md", "Đoạn thứ hai của bài 4.", "Đoạn thứ hai, sửa lại."),
+               ("content/2020/06/bai-05.md", "title: Bài số 5", "title: Bài số năm"),
+               ("content/2020/07/bai-06.md", "topics: [Thi đua]", "topics: [Nữ công]")]
+    for n, (rel, old, new) in enumerate(changes):
+        edit(site.root / rel, old, new)
+        assert site.build("--no-search").code == 0
+        clean = tmp_path / f"clean-{n}"
+        assert site.build("--no-search", "--output", str(clean)).code == 0
+        assert tree(site.output) == tree(clean), rel
+
+
 def test_cached_markdown_is_read_again_when_a_link_target_moves(site, tmp_path):
     site.add("2020/01/dich.md", title="Bài đích", date="2020-01-10", body="Nội dung.")
     site.add("2020/02/nguon.md", title="Bài nguồn", date="2020-02-10", body="Xem [bài đích](../01/dich.md).")
