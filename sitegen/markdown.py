@@ -387,10 +387,8 @@ class _GatedUnescape(UnescapeTreeprocessor):
         self.inner = inner
 
     def run(self, root: etree.Element) -> None:
-        for line in self.md.lines:
-            if "\\" in line:
-                super().run(root)
-                return
+        if _any_line_has(self.md.lines, "\\"):
+            super().run(root)
 
 
 class _GatedAttrList(Treeprocessor):
@@ -404,10 +402,16 @@ class _GatedAttrList(Treeprocessor):
         self.inner = inner
 
     def run(self, root: etree.Element) -> None:
-        for line in self.md.lines:
-            if "{" in line:
-                self.inner.run(root)
-                return
+        if _any_line_has(self.md.lines, "{"):
+            self.inner.run(root)
+
+
+def _any_line_has(lines: list[str], text: str) -> bool:
+    """Whether `text` occurs in one of the lines (the article after the preprocessors)."""
+    for line in lines:
+        if text in line:
+            return True
+    return False
 
 
 class _ListedRegistry(Registry):
