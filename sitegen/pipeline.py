@@ -11,7 +11,7 @@ from dataclasses import fields as dataclass_fields
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import jinja2
 
@@ -185,7 +185,7 @@ def load_site(options: BuildOptions, report: Report, cache: BuildCache | None = 
                 article = evolve(article, body="")      # only the HTML goes back
                 # the digest of its metadata as render_bodies will complete it (see render_changed)
                 shown = evolve(article, summary=article.summary or html[3], first_image=html[4])
-                done[n] = (article, found, key, shape, (html, _digest(repr(_metadata(shown)))))
+                done[n] = (article, found, key, shape, (html, _metadata_digest(shown)))
         return done
 
     fresh = dict(zip(todo, map_chunks(parse, len(todo))))
@@ -197,7 +197,8 @@ def load_site(options: BuildOptions, report: Report, cache: BuildCache | None = 
                 converted[article.source], metadata[article.source] = early
             # The cache keeps the Markdown's digest, not the Markdown: the body is read again
             # only in the rare case it must be converted again (render_bodies).
-            parsed[rel] = (key, evolve(article, body="") if article is not None else None, found, shape)
+            parsed[rel] = (key, evolve(article, body="") if article is not None and article.body else article,
+                           found, shape)
         else:
             _, article, found, shape = cache.articles[rel]
             parsed[rel] = (keys[rel], article, found, shape)
@@ -626,7 +627,7 @@ def render_changed(env, root: Path, site: Site, pages: list[Page], articles: lis
         elif a.source in premade and not a.archived:
             metadata[a.source] = (digest, premade[a.source])
         else:
-            metadata[a.source] = (digest, _digest(repr(_metadata(a))))
+            metadata[a.source] = (digest, _metadata_digest(a))
     frame = _digest(repr((everywhere, sorted(templates.items()), [(p.route.file, p.template) for p in pages],
                           [metadata[a.source][1] for a in articles])))
     folder = os.path.join(out, "") if out is not None else ""
@@ -656,8 +657,9 @@ def render_changed(env, root: Path, site: Site, pages: list[Page], articles: lis
     # renders its card once (in page order each worker rendered nearly every card: 20,010 cards
     # for 10,000 articles, 11,946 this way). A few pages (a rebuild after an edit) are rendered
     # here, in page order, without working out any listing's date.
-    order = (sorted(range(len(candidates)), key=lambda n: _render_order(candidates[n])) if will_fork(len(candidates))
-             else range(len(candidates)))
+    order: Sequence[int] = range(len(candidates))
+    if will_fork(len(candidates)):
+        order = sorted(order, key=lambda n: _render_order(candidates[n]))
 
     def job(start: int, end: int) -> list[tuple]:
         prints = Fingerprints(digests, index_of)
@@ -716,6 +718,11 @@ def _render_order(page: Page) -> tuple[bool, float]:
 
 
 _METADATA = tuple(f.name for f in dataclass_fields(Article) if f.name != "body")
+
+
+def _metadata_digest(article: Article) -> str:
+    """The digest of an article's metadata (see _metadata)."""
+    return _digest(repr(_metadata(article)))
 
 
 def _metadata(article: Article) -> tuple:

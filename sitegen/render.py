@@ -243,9 +243,10 @@ def make_environment(root: Path, site: Site) -> jinja2.Environment:
             hit = short_dates[id(moment)] = (moment, format_short_date(moment, config.tz))  # kept: its id stays its own
         return hit[1]
 
-    functions = dict(article_card=article_card, article_link=article_link, site_header=site_header, site_footer=site_footer,
-                     picture=picture, thumbnail=thumbnail, url=url, absolute_url=absolute_url, asset=asset,
-                     asset_path=asset_path, breadcrumb_list=breadcrumb_list, news_article=news_article)
+    functions = dict(article_card=article_card, article_link=article_link, site_header=site_header,
+                     site_footer=site_footer, picture=picture, thumbnail=thumbnail, url=url,
+                     absolute_url=absolute_url, asset=asset, asset_path=asset_path,
+                     breadcrumb_list=breadcrumb_list, news_article=news_article)
     env.globals.update(functions, site=config, build_year=site.build_time.year)
     env.context_class = type("Context", (_Context,), {"plain": frozenset(functions.values())})
     env.filters.update(
