@@ -1,4 +1,4 @@
-"""Command line: build | serve | new | check. Exit codes: 0 ok, 1 content/config errors, 2 wrong usage."""
+"""Command line: build | serve | new | check | import. Exit codes: 0 ok, 1 content/config errors, 2 wrong usage."""
 from __future__ import annotations
 
 import argparse
@@ -16,7 +16,7 @@ from .pipeline import BuildOptions, BuildResult, build
 from .progress import Progress
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
-COMMANDS = ("build", "serve", "new", "check")
+COMMANDS = ("build", "serve", "new", "check", "import")
 EPILOG = ("Exit status: 0 success, 1 content or configuration errors (listed as path: field: message), "
           "2 wrong usage.")
 
@@ -62,6 +62,34 @@ def parser() -> argparse.ArgumentParser:
     c = commands.add_parser("check", help="check everything without writing anything (for CI and pre-commit)",
                             epilog=EPILOG)
     _common(c, output=False)
+    i = commands.add_parser(
+        "import", epilog=EPILOG + " An import that could not read a source exits with 1 after importing the others.",
+        help="turn Word files, WordPress exports, feeds, old portal pages and text files into articles",
+        description="Import articles into content/YYYY/MM/<slug>.md. SOURCE: a .docx file, a WordPress export "
+                    "(WXR .xml), an RSS or Atom feed (a file or an http(s) address), a saved article page of an "
+                    "old portal (a file or an address), a plain-text article, or a folder of any of these. "
+                    "The format is recognised from the content. Nothing is written until every source has been "
+                    "read and every file checked.")
+    i.add_argument("sources", nargs="+", metavar="SOURCE", help="files, folders or http(s) addresses")
+    i.add_argument("--level", default="", help="the union level of every imported article (a key of levels in "
+                                               "site.yaml; default: the first level, with a warning)")
+    i.add_argument("--unit", default="", help="the union body, for articles whose source names none")
+    i.add_argument("--author", default="", help="the author, for articles whose source names none")
+    i.add_argument("--topics", default="", help='topics added to every imported article, e.g. "Tư liệu, Thi đua"')
+    i.add_argument("--date", default="", help="the date of articles whose source gives none (a Word file's "
+                                              "properties, a text's first paragraph), e.g. 25/12/2019 19:10")
+    i.add_argument("--media", type=Path, default=None, metavar="DIR",
+                   help="a copy of the old site's uploads folder: images are copied from it next to the articles "
+                        "(otherwise they keep their old addresses, listed in the report)")
+    i.add_argument("--since", default="", metavar="DATE", help="only articles dated on or after DATE")
+    i.add_argument("--limit", type=int, default=None, metavar="N", help="import at most N articles")
+    i.add_argument("--format", choices=("docx", "wxr", "feed", "page", "text"), default="",
+                   help="the sources' format, when recognising it from the content is not wanted")
+    i.add_argument("--pages", action="store_true", help="WordPress: import pages too, not only posts")
+    i.add_argument("--dry-run", action="store_true", help="print the whole report, write nothing")
+    i.add_argument("--force", action="store_true", help="write again articles imported before (same source:)")
+    i.add_argument("--root", type=Path, default=Path("."), help="the site folder (default: current folder)")
+    i.add_argument("-q", "--quiet", action="store_true", help="print what failed and the summary line only")
     return p
 
 
@@ -172,6 +200,9 @@ def main(argv: list[str] | None = None, ending: bool = False) -> int:
     if args.command == "serve":
         from .serve import serve
         return serve(args)
+    if args.command == "import":
+        from .importcli import import_command
+        return import_command(args)
     if ending:
         # exit_now() follows: build() would resume the cyclic collector on its way out, and its
         # first pass would walk every object the build made (~0.3 s at 10,000 articles, measured)

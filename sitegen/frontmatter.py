@@ -4,17 +4,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from difflib import get_close_matches
 from typing import Any, Callable
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 from frontmatter.default_handlers import YAMLHandler
 
 from .dates import Moment, parse_moment
 from .errors import Diagnostic
-from .text import clean, collapse, slugify
+from .text import CONTROL, clean, collapse, slugify
 from .yamlload import YamlError, load_yaml
 
 _HANDLER = YAMLHandler()
 MAX_TOPICS = 50
+MAX_ALIASES = 50
+# Site paths an alias may not take: the build's own folders.
+RESERVED_PREFIXES = ("/assets/", "/pagefind/", "/admin/")
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,8 @@ class FrontMatter:
     draft: bool = False
     updated: Moment | None = None
     expires: Moment | None = None
+    origin: str = ""                    # `source:`: where an imported article came from
+    aliases: tuple[str, ...] = ()       # old addresses (site paths) that redirect to the article
 
 
 class FrontMatterError(ValueError):
@@ -139,6 +145,44 @@ def parse_image(value: Any) -> str:
     return text
 
 
+def parse_alias(value: Any) -> str:
+    """One old address of the article: a site path ("/tin-tuc/123.html", "/2019/12/25/bai-cu/"),
+    or a full http(s) URL whose path is taken. Stored percent-decoded, as nginx's $uri is."""
+    text = parse_text(value)
+    if text.startswith(("http://", "https://")):
+        parts = urlsplit(text)
+        if parts.query:
+            raise ValueError(f'"{text}" has a query string ("?…"): a static site can only redirect paths')
+        text = parts.path or "/"
+    if not text.startswith("/"):
+        raise ValueError(f'expected a path starting with "/" like "/tin-tuc/bai-cu.html", got "{text}"')
+    if "?" in text or "#" in text:
+        raise ValueError(f'"{text}" has a query string or a fragment ("?", "#"): a static site can only '
+                         "redirect paths")
+    decoded = unquote(text)
+    parts = decoded.split("/")
+    if any(c in decoded for c in '\\"$') or any(p in (".", "..") for p in parts) or CONTROL.search(decoded):
+        raise ValueError(f'expected a plain path without "..", "\\", quotes, "$" or control characters, got "{text}"')
+    inner = "/".join(p for p in clean(decoded).split("/") if p)
+    path = "/" + inner + ("/" if inner and decoded.endswith("/") else "")
+    if not inner:
+        raise ValueError('"/" is the home page; an alias must be an old article\'s address')
+    if path.startswith(RESERVED_PREFIXES) or path + "/" in RESERVED_PREFIXES:
+        raise ValueError(f'"{path}" is inside a folder the build writes ({", ".join(RESERVED_PREFIXES)})')
+    return path
+
+
+def parse_aliases(value: Any) -> tuple[str, ...]:
+    """A list of old addresses, or one address; duplicates removed."""
+    items = value if isinstance(value, list) else [value]
+    if not isinstance(value, (list, str)):
+        raise ValueError(f'expected a list of paths like ["/tin-tuc/bai-cu.html"], got {_kind(value)}')
+    aliases = tuple(dict.fromkeys(parse_alias(item) for item in items if item is not None))
+    if len(aliases) > MAX_ALIASES:
+        raise ValueError(f"{len(aliases)} aliases; at most {MAX_ALIASES} are allowed")
+    return aliases
+
+
 FIELDS: dict[str, Callable[[Any], Any]] = {
     "title": parse_required_text,
     "level": parse_required_text,
@@ -151,6 +195,8 @@ FIELDS: dict[str, Callable[[Any], Any]] = {
     "image_caption": parse_text,
     "slug": parse_slug,
     "draft": parse_bool,
+    "source": parse_text,
+    "aliases": parse_aliases,
 }
 REQUIRED = ("title", "date", "level")
 DATE_FIELDS = ("date", "updated", "expires")
@@ -190,6 +236,8 @@ def parse_front_matter(data: dict, path: str, levels: tuple[str, ...], tz: ZoneI
         return None, problems
     if "author" in values:
         values["authors"] = values.pop("author")
+    if "source" in values:
+        values["origin"] = values.pop("source")
     fm = FrontMatter(**values)
     if fm.updated and fm.updated.value < fm.date.value:
         problems.append(Diagnostic(path, "updated", f"is before date ({fm.updated.iso()} < {fm.date.iso()})",

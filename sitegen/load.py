@@ -9,7 +9,7 @@ from .errors import Diagnostic
 from .frontmatter import FrontMatter, FrontMatterError, parse_front_matter, split
 from .models import Article, Image
 from .text import clean, control_lines, eth_lines, slugify
-from .urls import article_route, content_url
+from .urls import Route, article_route, content_url
 
 CONTENT_DIR = "content"
 ARTICLE_SUFFIX = ".md"
@@ -141,16 +141,22 @@ def read_article(root: Path, rel: str, config: SiteConfig, files: set[str],
         return None, problems
     image, image_problems = _image(fm, rel, shown, files)
     problems += image_problems
-    slug = fm.slug or slugify(fm.title if config.slug_source == "title" else _stem(rel))
-    local = fm.date.value.astimezone(config.tz)
+    slug, article_at = slug_and_route(fm, rel, config)
     article = Article(
-        source=shown, route=article_route(config.permalink, slug, local.year, local.month, local.day),
-        slug=slug, title=fm.title, date=fm.date, level=fm.level, authors=fm.authors, unit=fm.unit,
+        source=shown, route=article_at, slug=slug, title=fm.title, date=fm.date, level=fm.level, authors=fm.authors, unit=fm.unit,
         topics=fm.topics, summary=fm.summary, image=image, draft=fm.draft, updated=fm.updated,
         # the body is part of `text`: no control characters in the file, none in the body
         body=clean(body, controls=bool(controls)), body_line=body_line, expires=fm.expires,
+        aliases=fm.aliases,
     )
     return article, problems
+
+
+def slug_and_route(fm: FrontMatter, rel: str, config: SiteConfig) -> tuple[str, Route]:
+    """An article's slug and route, from its front matter and its content-relative path."""
+    slug = fm.slug or slugify(fm.title if config.slug_source == "title" else _stem(rel))
+    local = fm.date.value.astimezone(config.tz)
+    return slug, article_route(config.permalink, slug, local.year, local.month, local.day)
 
 
 def _image(fm: FrontMatter, rel: str, shown: str, files: set[str]) -> tuple[Image | None, list[Diagnostic]]:

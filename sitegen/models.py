@@ -40,6 +40,7 @@ class Article:
     first_image: str = ""  # URL of the first image in the body (for sharing), once rendered
     expires: Moment | None = None   # after this, out of listings, feeds, search and the sitemap
     archived: bool = False          # expired as of this build: the page stays, marked as archived
+    aliases: tuple[str, ...] = ()   # old addresses (site paths, "/tin-tuc/123.html") redirected here
 
     def share_image(self, base_path: str) -> str:
         """Site-relative path (or https URL) of the image shown when the article is shared:

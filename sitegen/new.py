@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from datetime import datetime
+from datetime import datetime, tzinfo
 
+from .articlefile import ArticleFields
+from .articlefile import article_text as write_article
 from .config import load_config
 from .frontmatter import parse_topics
 from .load import CONTENT_DIR
@@ -14,22 +15,13 @@ from .text import clean, collapse, slugify
 EXIT_OK, EXIT_ERRORS = 0, 1
 
 
-def _yaml_text(text: str) -> str:
-    # JSON strings are valid YAML double-quoted strings, and escape everything YAML would choke on.
-    return json.dumps(text, ensure_ascii=False)
-
-
-def article_text(title: str, date: datetime, level: str, topics: tuple[str, ...], author: str, unit: str) -> str:
-    """The text of a new article: front matter, then a first paragraph to replace."""
-    lines = ["---", f"title: {_yaml_text(title)}", f"date: {date.strftime('%Y-%m-%d %H:%M')}", f"level: {level}"]
-    if author:
-        lines.append(f"author: {_yaml_text(author)}")
-    if unit:
-        lines.append(f"unit: {_yaml_text(unit)}")
-    lines.append(f"topics: [{', '.join(_yaml_text(t) for t in topics)}]")
-    lines += ["# Xoá dòng draft bên dưới khi bài đã sẵn sàng để đăng.", "draft: true", "---", "",
-              "Đoạn mở đầu: ai, làm gì, ở đâu, khi nào.", ""]
-    return "\n".join(lines)
+def article_text(title: str, date: datetime, level: str, topics: tuple[str, ...], author: str, unit: str,
+                 tz: tzinfo | None = None) -> str:
+    """The text of a new article: front matter in the canonical style, then a first paragraph to replace."""
+    fields = ArticleFields(title=title, date=date, level=level, authors=(author,) if author else (), unit=unit,
+                           topics=topics, draft=True)
+    return write_article(fields, "Đoạn mở đầu: ai, làm gì, ở đâu, khi nào.", tz or date.tzinfo,
+                         comments={"draft": "Xoá dòng draft bên dưới khi bài đã sẵn sàng để đăng."})
 
 
 def create_article(args: argparse.Namespace) -> int:
@@ -55,7 +47,7 @@ def create_article(args: argparse.Namespace) -> int:
         print(f"{shown}: file: already exists; choose another title or edit that file", file=sys.stderr)
         return EXIT_ERRORS
     text = article_text(title, now, args.level, parse_topics(args.topics), collapse(clean(args.author)),
-                        collapse(clean(args.unit)))
+                        collapse(clean(args.unit)), config.tz)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "x", encoding="utf-8") as handle:     # "x": never overwrite, even in a race
         handle.write(text)

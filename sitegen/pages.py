@@ -11,6 +11,7 @@ from .dates import Moment
 from .feeds import EPOCH, Feed, FeedLink, newest
 from .models import Article, Page
 from .paginate import paginate
+from .redirects import redirect_pages
 from .related import find_related
 from .render import Site
 from .taxonomy import (ARCHIVE_ROOT, AUTHORS_ROOT, LEVELS_ROOT, TOPICS_ROOT, UNITS_ROOT, Taxonomy, Term, name_key,
@@ -241,5 +242,6 @@ class PageBuilder:
                 *self.level_pages(),
                 *self.term_pages(self.taxonomy.units, UNITS_ROOT, i18n.UNITS, "unit"),
                 *self.term_pages(self.taxonomy.authors, AUTHORS_ROOT, i18n.AUTHORS, "author"),
-                *self.archive_pages()]
+                *self.archive_pages(),
+                *redirect_pages([*self.articles, *self.archived])]
 

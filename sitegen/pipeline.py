@@ -30,6 +30,7 @@ from .pages import PageBuilder
 from .parallel import can_fork, map_chunks, will_fork, workers
 from .progress import SILENT, Progress
 from .publish import schedule
+from .redirects import MAP_FILE, find_alias_collisions, is_redirect, read_redirect_map, vanished_aliases
 from .render import PageWriter, Rendered, Site, make_environment, template_problem
 from .search import IndexReport, article_glob, build_index, glob_matches, publish_bundle
 from .taxonomy import build_taxonomy, check_menu_topics
@@ -388,6 +389,8 @@ def find_path_collisions(pages: list[Page], copies: dict[str, Path]) -> list[Dia
     for rel, source in copies.items():
         owners[rel] = _shown(source)
     for page in pages:
+        if is_redirect(page):
+            continue            # find_alias_collisions words these for the article's aliases
         target = str(page.route.file)
         if target in owners:
             problems.append(Diagnostic(page.source, "output", f'"{target}" is also written by {owners[target]}'))
@@ -488,6 +491,11 @@ def _build(options: BuildOptions, write: bool, progress: Progress, keep: list | 
             pages = builder.all_pages() + feed_pages(feeds)
             pages += sitemap_pages(pages) + [robots_page()]
             report.extend(find_path_collisions(pages, copies))
+            report.extend(find_alias_collisions(articles + archived, pages, files))
+            if not write:
+                # what `check` can tell before anything is published: old addresses that the live
+                # site redirects and the next build would not (their article was removed)
+                report.extend(vanished_aliases(read_redirect_map(out / MAP_FILE), articles + archived))
             report.raise_if_errors(options.strict)
         staging = staging_dir(out) if write else None
         search_pages = None

@@ -21,6 +21,7 @@ from .errors import BuildError, Diagnostic
 from .images import ImageInfo, picture_attributes
 from .i18n import format_date, format_short_date
 from .models import Article, Page
+from .redirects import nginx_string
 from .urls import Route
 from .write import file_key, same_size, write_file
 
@@ -264,6 +265,9 @@ def make_environment(root: Path, site: Site) -> jinja2.Environment:
         query_value=lambda text: quote(text, safe=""),
         jsonld=to_jsonld,
         tag_uri=tag_uri,
+        # redirects.map is nginx's syntax, not HTML: its values must not be HTML-escaped
+        nginx_string=lambda text: Markup(nginx_string(text)),
+        nginx_comment=lambda text: Markup(" ".join(str(text).split())),
     )
     return env
 
