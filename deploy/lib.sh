@@ -12,6 +12,9 @@
 #   PORTAL_BASE_URL    passed to build.py as --base-url       (site.yaml's base_url)
 #   PORTAL_BUILD_ARGS  more build.py options, split on spaces (none), e.g. "--no-search"
 #   PORTAL_DEPLOY_DIR  where the hook finds this file          (see post-receive)
+#   PORTAL_RELOAD      command that reloads nginx, run by sh   (none: a notice is printed)
+#                      when a new release changes the redirect map, e.g.
+#                      "sudo -n /usr/sbin/nginx -s reload"
 #
 # Layout under PORTAL_ROOT:
 #
@@ -25,6 +28,8 @@
 #   current -> releases/<newest good>/site   what nginx serves; replaced atomically
 #   .deploy.lock                         held while a build runs (flock)
 #   last-failure.log                     the output of the last failed build
+#   .reload-pending                      the redirect map changed but PORTAL_RELOAD failed:
+#                                        the next release that goes live tries again
 #
 # Release names start with a UTC time stamp, so sorting them by name sorts them by age.
 #
@@ -69,7 +74,7 @@ portal_read_config() {
       value=${BASH_REMATCH[1]}
     fi
     case $key in
-      PORTAL_ROOT | PORTAL_BRANCH | PORTAL_PYTHON | PORTAL_KEEP | PORTAL_BASE_URL | PORTAL_BUILD_ARGS | PORTAL_DEPLOY_DIR) ;;
+      PORTAL_ROOT | PORTAL_BRANCH | PORTAL_PYTHON | PORTAL_KEEP | PORTAL_BASE_URL | PORTAL_BUILD_ARGS | PORTAL_DEPLOY_DIR | PORTAL_RELOAD) ;;
       *)
         printf 'portal: %s:%d: unknown setting %s (ignored)\n' "$file" "$n" "$key" >&2
         continue
@@ -96,6 +101,7 @@ portal_settings() {
   PORTAL_KEEP=${PORTAL_KEEP:-5}
   PORTAL_BASE_URL=${PORTAL_BASE_URL:-}
   PORTAL_BUILD_ARGS=${PORTAL_BUILD_ARGS:-}
+  PORTAL_RELOAD=${PORTAL_RELOAD:-}
   case $PORTAL_ROOT in
     /*) ;;
     *) portal_die "PORTAL_ROOT must be an absolute path, got \"$PORTAL_ROOT\"" ;;
@@ -245,9 +251,56 @@ portal_prune() {
   done < <(portal_releases | LC_ALL=C sort -r)
 }
 
+# The entries of redirect map $1 (build.py writes site/redirects.map: "/old" "/new"; lines),
+# without its comment lines; nothing when there is no such file (a release built before
+# aliases existed, or no release at all).
+portal_redirect_entries() {
+  [ -n "$1" ] && [ -f "$1" ] || return 0
+  grep -v -E '^[[:space:]]*(#|$)' -- "$1" || true
+}
+
+# Whether nginx must read the redirect map again now that release $2 replaced release $1
+# ($1 empty: none was live): the map's entries changed, or an earlier reload failed. Run it
+# before portal_prune, which may delete release $1.
+portal_reload_needed() {
+  local old=${1:+$1/site/redirects.map} new=$2/site/redirects.map
+  [ -e "$PORTAL_ROOT/.reload-pending" ] && return 0
+  [ "$(portal_redirect_entries "$old")" != "$(portal_redirect_entries "$new")" ]
+}
+
+# nginx reads the redirect map (deploy/nginx.conf includes current/redirects*.map) only when
+# it (re)loads: run PORTAL_RELOAD. The new release is live already and its redirect pages send
+# readers on, so a failure is reported (and tried again with the next release that goes live:
+# .reload-pending) but does not fail the deploy.
+portal_reload_nginx() {
+  local out status=0
+  if [ -z "$PORTAL_RELOAD" ]; then
+    rm -f -- "$PORTAL_ROOT/.reload-pending"
+    portal_say "Bảng chuyển hướng (redirects.map) đã thay đổi: cần nạp lại nginx (systemctl reload nginx) để các địa chỉ cũ được chuyển bằng mã 301. / The redirect map changed: reload nginx (systemctl reload nginx) so that old addresses get their 301s, or set PORTAL_RELOAD to have each deploy do it (deploy/README.md, step 7)."
+    return 0
+  fi
+  # No stdin, not the lock (fd 9), and at most 2 minutes.
+  out=$(timeout 120 sh -c "$PORTAL_RELOAD" </dev/null 2>&1 9>&-) || status=$?
+  if [ "$status" -eq 0 ]; then
+    rm -f -- "$PORTAL_ROOT/.reload-pending"
+    [ -z "$out" ] || portal_say "$out"
+    portal_say "Đã nạp lại nginx / nginx reloaded: the new redirect map is in use."
+    return 0
+  fi
+  : >"$PORTAL_ROOT/.reload-pending" || true
+  [ "$status" -ne 124 ] || out=${out:+$out$'\n'}"(stopped after 2 minutes)"
+  {
+    portal_say "*** Chưa nạp lại được nginx / nginx was NOT reloaded: PORTAL_RELOAD ($PORTAL_RELOAD) failed, exit status $status: ***"
+    [ -z "$out" ] || portal_say "$out"
+    portal_say "*** Trang mới đã được cập nhật và các trang chuyển hướng vẫn đưa bạn đọc đến bài, nhưng nginx chỉ trả 301 cho các địa chỉ cũ mới sau khi được nạp lại. ***"
+    portal_say "*** The new site is live and its redirect pages still send readers on, but the changed old addresses get their 301 only once nginx is reloaded: fix PORTAL_RELOAD (deploy/README.md, step 7) or run systemctl reload nginx on the server. The next deploy tries again. ***"
+  } >&2
+  return 0
+}
+
 # The hook's entry point: build commit $2 of repository $1 and publish it.
 portal_deploy_commit() {
-  local repo=$1 sha=$2 short tip
+  local repo=$1 sha=$2 short tip live reload
   short=${sha:0:7}
   portal_begin
   # While this hook waited for the lock, a later push may have moved the branch on;
@@ -271,9 +324,15 @@ portal_deploy_commit() {
     return 1
   fi
   cat -- "$PORTAL_RELEASE/build.log"
+  live=$(portal_current_release) || live=""
+  reload=0
+  if portal_reload_needed "$live" "$PORTAL_RELEASE"; then
+    reload=1
+  fi
   portal_activate "$PORTAL_RELEASE"
   portal_prune
   portal_say "Trang đã được cập nhật / site updated: $short is live ($PORTAL_ROOT/current -> releases/${PORTAL_RELEASE##*/}/site)"
+  [ "$reload" = 0 ] || portal_reload_nginx
 }
 
 portal_push_meaning() {
@@ -291,7 +350,7 @@ portal_push_meaning() {
 # so that articles whose time has come appear (and expired ones go). When the result
 # is byte-identical to what is live, it is thrown away (nothing to publish) unless $1 is 1.
 portal_rebuild() {
-  local force=${1:-0} cur sha short
+  local force=${1:-0} cur sha short reload
   portal_begin
   cur=$(portal_current_release) ||
     portal_die "$PORTAL_ROOT/current does not point to a release yet; push the site once first (deploy/README.md, step 6)"
@@ -316,7 +375,12 @@ portal_rebuild() {
     return 0
   fi
   cat -- "$PORTAL_RELEASE/build.log"
+  reload=0
+  if portal_reload_needed "$cur" "$PORTAL_RELEASE"; then
+    reload=1
+  fi
   portal_activate "$PORTAL_RELEASE"
   portal_prune
   portal_say "Trang đã được xây dựng lại / site rebuilt: $short is live ($PORTAL_ROOT/current -> releases/${PORTAL_RELEASE##*/}/site)"
+  [ "$reload" = 0 ] || portal_reload_nginx
 }

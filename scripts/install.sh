@@ -4,7 +4,7 @@
 #   bash scripts/install.sh --test   the same, plus what the tests use: Debian's Chromium (browser
 #                                    tests), a Java runtime and the npm packages axe-core and
 #                                    vnu-jar (accessibility and HTML-validity gates), Valgrind
-#                                    (benchmarks/instructions.py)
+#                                    (benchmarks/instructions.py), nginx (tests/test_deploy.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +15,12 @@ if [ "${1:-}" = "--test" ]; then
   command -v npm >/dev/null 2>&1 || missing+=(npm)
   # benchmarks/instructions.py counts a build's instructions under Valgrind; its test runs it
   command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
+  # tests/test_deploy.py runs deploy/nginx.conf in an nginx of its own (its own config, a free
+  # port on 127.0.0.1, as any user), never the system's service: nothing here starts or enables
+  # it. (Debian 12's package is `nginx`; nginx-light only adds a module to it. Its postinst may
+  # start the service on port 80, or skip that when the port is taken; the tests do not care.)
+  # /usr/sbin is not on every user's PATH.
+  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
   if [ ${#missing[@]} -gt 0 ]; then
     # Browser tests drive Debian's Chromium through Playwright; never `playwright install`.
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -20,7 +20,7 @@ from typing import Callable
 from .articlefile import ArticleFields, article_text
 from .config import SiteConfig
 from .errors import Diagnostic
-from .frontmatter import MAX_TOPICS, FrontMatterError, parse_front_matter, parse_topics, split
+from .frontmatter import MAX_TOPICS, FrontMatterError, parse_alias, parse_front_matter, parse_topics, split
 from .importers.body import ImageChoice, convert_body, normalise_url
 from .importers.docx import read_docx
 from .importers.feed import read_feed
@@ -30,6 +30,9 @@ from .importers.plaintext import read_text
 from .importers.record import DRAFT, FUTURE, Imported, ReadResult, Skipped, SourceError
 from .importers.sources import Source, expand, read_source, sniff
 from .importers.wxr import read_wxr
+from .pages import SEARCH_ROOT
+from .redirects import MAP_FILE, target_key
+from .taxonomy import ARCHIVE_ROOT, AUTHORS_ROOT, LEVELS_ROOT, TOPICS_ROOT, UNITS_ROOT
 from .load import CONTENT_DIR, decode, discover, read_source as read_article_bytes, slug_and_route
 from .taxonomy import name_key
 from .text import clean, collapse, eth_lines, slugify
@@ -89,6 +92,7 @@ class Existing:
 
     by_origin: dict[str, str]            # source: -> content-relative path
     routes: dict[str, str]               # article address -> content-relative path
+    aliases: dict[str, str]              # redirects.target_key of each alias -> content-relative path
     topics: dict[str, str]               # name_key -> the spelling most used
     files: frozenset[str]                # every content-relative file
 
@@ -96,7 +100,7 @@ class Existing:
 def scan_content(root: Path, config: SiteConfig) -> Existing:
     """Read the front matter of every article already in content/ (bodies are not converted)."""
     articles, others, _ = discover(root)
-    by_origin, routes, counts = {}, {}, {}
+    by_origin, routes, counts, aliases = {}, {}, {}, {}
     levels = tuple(lv.key for lv in config.levels)
     for rel in articles:
         try:
@@ -111,11 +115,13 @@ def scan_content(root: Path, config: SiteConfig) -> Existing:
         if fm.origin:
             by_origin[fm.origin] = rel
         routes[slug_and_route(fm, rel, config)[1].path] = rel
+        for alias in fm.aliases:
+            aliases.setdefault(target_key(alias), rel)
         for topic in fm.topics:
             counts.setdefault(name_key(topic), {}).setdefault(topic, 0)
             counts[name_key(topic)][topic] += 1
     topics = {key: max(spellings, key=lambda s: (spellings[s], s)) for key, spellings in counts.items()}
-    return Existing(by_origin, routes, topics, frozenset(articles) | frozenset(others))
+    return Existing(by_origin, routes, aliases, topics, frozenset(articles) | frozenset(others))
 
 
 def read_all(options: ImportOptions, tz: tzinfo, report: ImportReport) -> list[Imported]:
@@ -187,6 +193,8 @@ def place(items: list[Imported], options: ImportOptions, config: SiteConfig, exi
     --force; two items that would take one address get distinct slugs."""
     taken_routes = dict(existing.routes)
     taken_files = set(existing.files)
+    taken_aliases = dict(existing.aliases)
+    route_keys = {target_key(address): rel for address, rel in taken_routes.items()}
     placed: list[_Placed] = []
     origins_seen: set[str] = set()
     for item in items:
@@ -236,8 +244,44 @@ def place(items: list[Imported], options: ImportOptions, config: SiteConfig, exi
                 break
         taken_files.add(rel)
         taken_routes[address] = rel
+        route_keys[target_key(address)] = rel
+        kept = []
+        for alias in item.aliases:
+            try:
+                alias = parse_alias(alias)
+            except ValueError as err:
+                report.warnings.append(f"{item.where}: aliases: the old address was not kept: {err}")
+                continue
+            key = target_key(alias)
+            holder = taken_aliases.get(key)
+            owner = (f"an alias of {CONTENT_DIR}/{holder}" if holder not in (None, rel)
+                     else None if holder == rel else _listing_owner(key, route_keys, rel))
+            if owner is not None:
+                report.warnings.append(f"{item.where}: aliases: the old address {alias} was not kept: it is already "
+                                       f"{owner}")
+            else:
+                taken_aliases[key] = rel
+                kept.append(alias)
+        item = replace(item, aliases=tuple(kept))
         placed.append(_Placed(item, rel, slug if slug != base else "", date, has_time, earlier is not None))
     return placed
+
+
+# The first folders of the site's own pages: an old address there would hide one of them.
+_SITE_FOLDERS = {r.strip("/") for r in (TOPICS_ROOT, LEVELS_ROOT, UNITS_ROOT, AUTHORS_ROOT, ARCHIVE_ROOT, SEARCH_ROOT,
+                                        "assets/", "pagefind/", "admin/", "trang/")}
+
+
+def _listing_owner(key: str, route_keys: dict[str, str], rel: str) -> str | None:
+    """What already answers at an old address: an article (`rel` itself included), or a page of
+    the site's own."""
+    if key in route_keys:
+        return f"the address of {CONTENT_DIR}/{route_keys[key]}"
+    first = key.split("/", 1)[0]
+    if first in _SITE_FOLDERS or key in ("", "feed.xml", "sitemap.xml", "robots.txt", "404.html", MAP_FILE) \
+            or re.fullmatch(r"\d{4}(/\d{2})?(/trang/\d+)?", key):
+        return "an address of the site's own pages (a listing, a feed, the search)"
+    return None
 
 
 def _route_of(config: SiteConfig, slug: str, local: datetime) -> str:

@@ -1,20 +1,29 @@
-"""The server deployment, run for real: deploy/post-receive, deploy/rebuild.sh, deploy/lib.sh.
+"""The server deployment, run for real: deploy/post-receive, deploy/rebuild.sh, deploy/lib.sh,
+deploy/nginx.conf.
 
 Each test makes a bare repository with the hook installed, a working repository holding a copy
 of the sample portal, and pushes to it with git, exactly as an editor would; the hook builds
-with this interpreter (PORTAL_PYTHON = sys.executable) into a PORTAL_ROOT under tmp_path.
+with this interpreter (PORTAL_PYTHON = sys.executable) into a PORTAL_ROOT under tmp_path. When
+nginx is installed, one test serves that PORTAL_ROOT with deploy/nginx.conf in an nginx of its
+own, on a free port of 127.0.0.1.
 """
 from __future__ import annotations
 
 import fcntl
 import hashlib
+import http.client
 import os
 import re
+import shlex
 import shutil
+import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 from pathlib import Path
+
+import pytest
 
 
 REPO = Path(__file__).resolve().parent.parent
@@ -350,10 +359,10 @@ def test_settings_file_and_environment(tmp_path):
     config = tmp_path / "portal.env"
     config.write_text("# comment\r\n\nPORTAL_KEEP=7\nexport PORTAL_BRANCH = 'release'\n"
                       'PORTAL_BUILD_ARGS="--no-search -q"\nPORTAL_BASE_URL=https://a.example/x/\n'
-                      "PORTAL_TYPO=1\n", encoding="utf-8")
+                      "PORTAL_RELOAD=sudo -n /usr/sbin/nginx -s reload\nPORTAL_TYPO=1\n", encoding="utf-8")
     script = ('set -euo pipefail; . "$1"; portal_settings; '
               'printf "%s|" "$PORTAL_ROOT" "$PORTAL_BRANCH" "$PORTAL_KEEP" "$PORTAL_BUILD_ARGS" "$PORTAL_BASE_URL" '
-              '"$PORTAL_PYTHON"')
+              '"$PORTAL_PYTHON" "$PORTAL_RELOAD"')
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
     env.update(PORTAL_CONFIG=str(config), PORTAL_KEEP="3", PORTAL_ROOT=str(tmp_path / "srv"),
                PORTAL_PYTHON=sys.executable)
@@ -361,7 +370,8 @@ def test_settings_file_and_environment(tmp_path):
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("|")[:-1] == [str(tmp_path / "srv"), "release", "3", "--no-search -q",
-                                           "https://a.example/x/", sys.executable]
+                                           "https://a.example/x/", sys.executable,
+                                           "sudo -n /usr/sbin/nginx -s reload"]
     assert "unknown setting PORTAL_TYPO" in done.stderr
 
     env["PORTAL_KEEP"] = "0"

@@ -11,7 +11,7 @@ from lxml import etree
 
 from ..markdown import sanitise
 from .captions import attach_captions
-from .tomarkdown import html_to_markdown, text_of
+from .tomarkdown import html_to_markdown, text_of, unwrap_image_links
 
 _EMBEDS = ("iframe", "embed", "video", "audio", "object")
 
@@ -109,6 +109,7 @@ def convert_body(html_text: str, base_url: str, link_map: dict[str, str], image:
         elif absolute != href and absolute.startswith(("http://", "https://")):
             anchor.set("href", absolute)       # an old relative link: it still names the old site
     attach_captions(root, known=captions or {})
+    unwrap_image_links(root)         # the larger photo a link leads to is the one to bring in
     no_alt = 0
     for img in list(root.iter("img")):
         src = (img.get("src") or "").strip()

@@ -11,6 +11,7 @@ import defusedxml
 import defusedxml.ElementTree as SafeET
 import feedparser
 
+from ..markdown import sanitise
 from ..text import clean, collapse
 from .record import Imported, ReadResult, SourceError
 from .sources import Source
@@ -31,6 +32,11 @@ def check_xml(data: bytes) -> None:
         raise SourceError(f"declares XML entities or external references ({type(err).__name__}): refused") from None
     except SafeET.ParseError:
         pass
+
+
+def plain_summary(fragment: str) -> str:
+    """The text of an HTML summary, through the sanitiser first (a script's code is no text)."""
+    return collapse(html.unescape(re.sub(r"<[^>]+>", " ", sanitise(fragment))))
 
 
 def _moment(parsed, tz: tzinfo) -> datetime | None:
@@ -98,8 +104,9 @@ def read_feed(source: Source, tz: tzinfo) -> ReadResult:
         if parts is not None and parts.query:
             notes = (f"its old address {link} has a query string: it is not kept as an alias",)
         summary = ""
-        if entry.get("content") and entry.get("summary"):
-            summary = collapse(clean(html.unescape(re.sub(r"<[^>]+>", " ", entry["summary"]))))
+        content = (entry.get("content") or [{}])[0].get("value") or ""
+        if content and entry.get("summary") and entry["summary"] != content:
+            summary = plain_summary(entry["summary"])
         origin = link or f"{source.file_name}#{entry.get('id') or number}"
         result.articles.append(Imported(
             where=where, title=title, html=_html_of(entry), origin=origin, date=date,

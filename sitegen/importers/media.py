@@ -52,7 +52,7 @@ class MediaFolder:
         for candidate in names:
             matches = self._index().get(candidate[-1].lower(), [])
             if len(matches) == 1:
-                return matches[0]
+                return self._inside(matches[0].relative_to(self.folder).as_posix())   # a link out stays out
         return None
 
     def _inside(self, rel: str) -> Path | None:

@@ -187,7 +187,8 @@ def read_page(source: Source, tz: tzinfo) -> ReadResult:
     if not extracted:
         raise SourceError("holds no article text that could be found (is it a list page or a front page?)")
     body = lxml.html.document_fromstring(extracted).find("body")
-    title = (meta.get("og:title") or [""])[0] or next((plain_text(h) for h in doc.iter("h1") if plain_text(h)), "")
+    title = _unbranded((meta.get("og:title") or [""])[0], site) or next((plain_text(h) for h in doc.iter("h1")
+                                                                          if plain_text(h)), "")
     if not title and doc.find(".//title") is not None:
         title = _unbranded(plain_text(doc.find(".//title")), site)
     title = collapse(clean(title))

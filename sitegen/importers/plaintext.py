@@ -22,7 +22,12 @@ _CLUTTER = re.compile(
 _FOOTER = re.compile(r"giấy phép|cơ quan chủ quản|tổng biên tập|đơn vị quản lý|^địa chỉ\s*:|điện thoại\s*:|"
                      r"^email\s*:|bản quyền|copyright|©|ghi rõ nguồn|cấm sao chép|lượt truy cập|ban biên tập",
                      re.IGNORECASE)
-_DATE_LINE = re.compile(r"^(?:cập nhật|đăng|ngày đăng|thời gian|ngày|thứ\s+\w+|chủ nhật)\b.{0,60}\d{4}", re.IGNORECASE)
+# The line a portal prints under the title: "Cập nhật lúc19:10, Thứ Tư, 25/12/2019 (GMT+7)",
+# "Thứ năm, 2/11/2023, 19:20 (GMT+7)", "Ngày đăng: 25/12/2019"; a sentence that starts with
+# "Ngày 25/12/2019, …" is the article's first paragraph, not a date line.
+_DATE_LINE = re.compile(r"^(?:cập nhật|đăng lúc|đăng ngày|ngày đăng|ngày cập nhật|thời gian|thứ\s+\w+|chủ nhật)\b"
+                        r".{0,60}\d{4}|^(?:ngày\s*:?\s*)?\d{1,2}[/.-]\d{1,2}[/.-]\d{4}(?:[ ,]+\d{1,2}:\d{2})?$",
+                        re.IGNORECASE)
 _TITLE_DATE = re.compile(r"\s*\((\d{1,2}/\d{1,2}/\d{4}(?:\s+\d{1,2}:\d{2})?)\)$")
 _SENTENCE_END = re.compile(r"[.!?…:;”\"]$")
 LONG = 100          # characters: a line this long is prose, not a caption, byline or label
@@ -81,7 +86,7 @@ def split_article(lines: list[str], tz: tzinfo) -> dict:
         for line in (title, body[0][1] if body else ""):
             found = parse_printed_date(line[:80], tz)   # "Ngày 22.6.2016, …", "Sáng ngày 09/6/2020, …"
             if found:
-                date, guess = found, True
+                date = found
                 notes.append("has no date line: the date written at the start of its text was used")
                 break
     paragraphs = []
@@ -100,7 +105,11 @@ def split_article(lines: list[str], tz: tzinfo) -> dict:
 
 def read_text(source: Source, tz: tzinfo) -> ReadResult:
     """One article from a plain-text file."""
+    if b"\x00" in source.data[:65536] and not source.data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise SourceError("is not text (it holds NUL bytes): not an article")
     text, warnings = decode(source.data)
+    if sum(1 for c in text[:20000] if c == "\ufffd" or (ord(c) < 32 and c not in "\n\t")) > len(text[:20000]) // 20:
+        raise SourceError("is not text in any encoding import knows: not an article")
     found = split_article(text.split("\n"), tz)
     if not found or not found["html"]:
         raise SourceError("holds no text that could be an article")

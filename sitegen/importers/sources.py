@@ -1,8 +1,11 @@
 """Sources: the files and addresses given to `build.py import`, read with limits, and their format."""
 from __future__ import annotations
 
+import gzip
+import io
 import os
 import re
+import zlib
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -16,7 +19,7 @@ USER_AGENT = "congdoan-portal-import/1 (+build.py import)"
 FORMATS = ("docx", "wxr", "feed", "page", "text")
 _SUFFIXES = {".docx": "docx", ".xml": None, ".rss": "feed", ".atom": "feed", ".html": "page", ".htm": "page",
              ".txt": "text", ".md": "text", ".doc": "doc"}
-_SKIP_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".pdf", ".css", ".js", ".json", ".zip",
+_SKIP_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".pdf", ".css", ".js", ".json", ".zip", ".info",
                   ".native", ".gz", ".ico", ".mp4", ".mp3"}
 
 
@@ -31,7 +34,7 @@ class Source:
     file_name: str = ""         # the file's own name ("thong-bao.docx"), for `source:`
 
 
-IMPORTABLE = (".docx", ".doc", ".xml", ".rss", ".atom", ".html", ".htm", ".xhtml", ".txt")
+IMPORTABLE = (".docx", ".doc", ".xml", ".rss", ".atom", ".html", ".htm", ".xhtml", ".txt", ".gz")
 
 
 def expand(arguments: list[str]) -> tuple[list[str], list[str], list[str]]:
@@ -75,7 +78,22 @@ def read_source(name: str) -> Source:
             data = handle.read(MAX_SOURCE_BYTES + 1)
     except OSError as err:
         raise SourceError(f"cannot be read: {err.strerror}") from None
-    return Source(name, data, file_name=Path(name).name)
+    return _gunzipped(Source(name, data, file_name=Path(name).name))
+
+
+def _gunzipped(source: Source) -> Source:
+    """A gzip-compressed source (a page saved as .html.gz), unpacked within MAX_SOURCE_BYTES."""
+    if not source.data.startswith(b"\x1f\x8b"):
+        return source
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(source.data)) as packed:
+            data = packed.read(MAX_SOURCE_BYTES + 1)
+    except (OSError, EOFError, zlib.error) as err:
+        raise SourceError(f"is a broken gzip file ({err})") from None
+    if len(data) > MAX_SOURCE_BYTES:
+        raise SourceError(f"unpacks to more than {MAX_SOURCE_BYTES // 1024 // 1024} MB (refused)")
+    name = source.file_name[:-3] if source.file_name.endswith(".gz") else source.file_name
+    return Source(source.name, data, source.url, source.content_type, name)
 
 
 def _fetch(url: str) -> Source:
@@ -95,7 +113,7 @@ def _fetch(url: str) -> Source:
     if len(data) > MAX_SOURCE_BYTES:
         raise SourceError(f"is larger than {MAX_SOURCE_BYTES // 1024 // 1024} MB")
     name = final.rstrip("/").rsplit("/", 1)[-1] or final
-    return Source(url, data, url=final, content_type=content_type, file_name=name)
+    return _gunzipped(Source(url, data, url=final, content_type=content_type, file_name=name))
 
 
 def sniff(source: Source) -> str:
@@ -103,7 +121,8 @@ def sniff(source: Source) -> str:
     "wxr", "feed", "page", "text", or "doc" (an old binary Word file, which is refused)."""
     data = source.data
     if data.startswith(b"PK\x03\x04"):
-        return "docx" if b"word/" in data[:200_000] or b"[Content_Types].xml" in data[:200_000] else "zip"
+        named = source.file_name.lower().endswith(".docx")
+        return "docx" if named or b"word/" in data[:200_000] or b"[Content_Types].xml" in data[:200_000] else "zip"
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         return "doc"
     head = _text_head(data)

@@ -518,7 +518,7 @@ def _prune(el: etree._Element) -> None:
         el = parent
 
 
-def _unwrap_image_links(root: etree._Element) -> None:
+def unwrap_image_links(root: etree._Element) -> None:
     """A link around an image that leads to an image file (WordPress's "link to media file") is
     the photo itself: the image, taken from the link's address, which is the larger copy."""
     for link in list(root.iter("a")):
@@ -540,7 +540,7 @@ def html_to_markdown(fragment: str) -> Converted:
     writer = _Writer()
     if root.find(".//h1") is not None:
         writer.shift = 1            # the page's title is its h1: the body's headings go one down
-    _unwrap_image_links(root)
+    unwrap_image_links(root)
     _number_notes(root, writer)
     blocks = writer.blocks(root)
     for number, note in enumerate(writer.notes, 1):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import unicodedata
 from datetime import datetime, timedelta, timezone, tzinfo
 
 from ..text import clean, collapse, nfc
@@ -18,6 +19,25 @@ _BYLINE_PREFIX = re.compile(r"^(?:(?:tin|bài|ảnh|video|clip)(?:\s*(?:,|và|-|
                             r"|(?:thực hiện|nhóm phóng viên|phóng viên|pv|ctv))\s*:\s*", re.IGNORECASE)
 _AUTHOR_SPLIT = re.compile(r"\s+-\s+|\s*[,;]\s*|\s+và\s+|\s*&\s*")
 _INITIALS = re.compile(r"^(?:[^\W\d_]\.){1,3}[^\W\d_]*$")
+
+
+_TONE_MARKS = set("\u0300\u0301\u0303\u0309\u0323")
+_LETTERS = set("abcdđeghiklmnopqrstuvxyfjwz") | {"\u0302", "\u0306", "\u031b"}
+
+
+def syllable_score(text: str) -> int:
+    """How many words of `text` are well-formed Vietnamese syllables with a diacritic: letters of
+    the alphabet and at most one tone mark. Text decoded with the wrong table is full of words
+    with two tones or stray symbols ("tụềng", "c«ng"); right text has many of these."""
+    score = 0
+    for word in text.split()[:4000]:
+        parts = unicodedata.normalize("NFD", word.strip(".,;:!?()\"'“”…-–").lower())
+        if not parts or parts.isascii():
+            continue
+        tones = sum(1 for c in parts if c in _TONE_MARKS)
+        if tones <= 1 and all(c in _LETTERS or c in _TONE_MARKS for c in parts):
+            score += 1
+    return score
 
 
 def decode(data: bytes, declared: str | None = None) -> tuple[str, list[str]]:
@@ -52,13 +72,16 @@ def decode(data: bytes, declared: str | None = None) -> tuple[str, list[str]]:
             try:
                 text = data.decode("utf-8")
             except UnicodeDecodeError:
+                # Vietnamese Windows text, or an old font encoding typed on a Western Windows:
+                # whichever reading gives Vietnamese words
+                text = nfc(data.decode("cp1258", "replace"))
                 western = data.decode("cp1252", "replace")
                 found = legacy.detect(western)
-                if found:
-                    text = legacy.to_unicode(western, found)
+                converted = legacy.to_unicode(western, found) if found else ""
+                if found and syllable_score(converted) > syllable_score(text):
+                    text = converted
                     warnings.append(f"was typed in the old {found.upper()} encoding; converted to Unicode")
                 else:
-                    text = data.decode("cp1258", "replace")
                     warnings.append("is not UTF-8; read as Vietnamese Windows text (windows-1258)")
     # NFC only: the Ð -> Đ fix is the import stage's, which says when it made it
     return nfc(text.replace("\r\n", "\n").replace("\r", "\n")), warnings
@@ -110,6 +133,9 @@ def byline(text: str) -> tuple[str, ...]:
     Quang"), or () when the line does not look like one: a few capitalised words, no sentence."""
     line = collapse(clean(text)).strip(" .–—-*_")
     line = _BYLINE_PREFIX.sub("", line)
+    line = re.sub(r"^(?:by|par|von|door|por|di)\s+", "", line, flags=re.IGNORECASE)   # "Par Sébastien Farcis"
+    if re.match(r"^theo\b", line, re.IGNORECASE):
+        return ()       # "Theo VnExpress": the source of a reposted article, not its author
     line = re.sub(r"\s*\([^)]{1,60}\)$", "", line).strip()   # "Văn Huỳnh (CĐVC tỉnh)"
     if not line or len(line) > 60 or re.search(r"[\d!?:;\"“”]", line):
         return ()

@@ -17,6 +17,7 @@ import defusedxml.ElementTree as SafeET
 
 from ..text import clean, collapse
 from .record import DRAFT, FUTURE, PUBLISH, Imported, ReadResult, Skipped, SourceError
+from .feed import plain_summary
 from .sources import Source
 from .vietnamese import decode, declared_charset
 from .wptext import Shortcodes, autop, run_shortcodes, strip_comments
@@ -271,13 +272,13 @@ def read_wxr(source: Source, tz: tzinfo, pages: bool = False) -> ReadResult:
             attached = attachments[thumb]
             lead = by_id[thumb]
             lead_alt = collapse(attached.meta.get("_wp_attachment_image_alt", ""))
-            lead_caption = collapse(clean(html.unescape(_strip_tags(attached.get("excerpt:encoded")))))
+            lead_caption = plain_summary(attached.get("excerpt:encoded"))
         elif thumb:
             notes.append(f"its featured image (attachment {thumb}) is not in the export")
         result.articles.append(Imported(
             where=where, title=title, html=content, origin=_origin(guid, site, post_id, source.file_name, origins),
             date=date, has_time=has_time, authors=(author,) if author else (), topics=_topics(item),
-            summary=collapse(clean(html.unescape(_strip_tags(item.get("excerpt:encoded"))))), status=mapped,
+            summary=plain_summary(item.get("excerpt:encoded")), status=mapped,
             aliases=tuple(aliases), old_urls=tuple(old_urls), base_url=site + "/" if site else "",
             lead_image=lead, lead_alt=lead_alt, lead_caption=lead_caption, notes=tuple(notes)))
     strange = sorted(offsets, key=lambda o: o.total_seconds())
@@ -303,10 +304,6 @@ def _origin(guid: str, site: str, post_id: str, file_name: str, seen: set[str]) 
 def _hours(offset) -> str:
     minutes = int(offset.total_seconds() // 60)
     return f"{'+' if minutes >= 0 else '-'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-
-
-def _strip_tags(text: str) -> str:
-    return re.sub(r"<[^>]+>", " ", text or "")
 
 
 def resolve(base: str, url: str) -> str:
