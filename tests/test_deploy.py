@@ -404,3 +404,324 @@ def test_hosted_builds_keep_build_py_cache_without_the_page_links():
     paths = [path for entry in gitlab["pages"]["cache"] for path in entry["paths"]]
     assert ".cache/build-*.shards" in paths and ".cache/build-*.pagefind" in paths
     assert not any(path.endswith(".pages") or path.rstrip("/") == ".cache" for path in paths)
+
+
+# Old addresses of articles (aliases:): build.py lists them in site/redirects.map, nginx answers
+# them with a 301 (deploy/nginx.conf), and a deploy that changes that map runs PORTAL_RELOAD.
+ALIAS_ARTICLE = "content/2019/12/lien-doan-lao-dong-tinh-tong-ket-hoat-dong-cong-doan-nam-2019-va-trien-khai.md"
+ALIAS_TARGET = "/2019/12/lien-doan-lao-dong-tinh-tong-ket-hoat-dong-cong-doan-nam-2019-va-trien-khai/"
+RELOADED = "Đã nạp lại nginx / nginx reloaded: the new redirect map is in use."
+NOT_RELOADED = "*** Chưa nạp lại được nginx / nginx was NOT reloaded: PORTAL_RELOAD"
+MAP_NOTICE = "Bảng chuyển hướng (redirects.map) đã thay đổi: cần nạp lại nginx"
+
+
+def set_aliases(portal: Portal, *aliases: str) -> None:
+    """Give ALIAS_ARTICLE these old addresses (none: no aliases: line)."""
+    path = portal.work / ALIAS_ARTICLE
+    lines = [line for line in path.read_text(encoding="utf-8").split("\n") if not line.startswith("aliases:")]
+    assert lines[0] == "---"
+    if aliases:
+        lines.insert(1, "aliases: [" + ", ".join(f'"{alias}"' for alias in aliases) + "]")
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def touch_other_article(portal: Portal, note: str) -> None:
+    """Change an article's text, not its aliases: a new release with the same redirect map."""
+    rel = "content/2021/06/cong-doan-vien-chuc-tinh-so-ket-hoat-dong-cong-doan-6-thang-dau-nam.md"
+    path = portal.work / rel
+    path.write_text(path.read_text(encoding="utf-8") + f"\n{note}\n", encoding="utf-8")
+
+
+def map_entries(site: Path) -> list[str]:
+    return [line for line in (site / "redirects.map").read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")]
+
+
+def reload_recorder(tmp: Path, root: Path, name: str = "reload.sh", status: int = 0, say: str = "") -> tuple[str, Path]:
+    """A PORTAL_RELOAD command and the file it writes one line to per call: the release `current`
+    points to at that moment, and how many old addresses its redirect map has."""
+    log = tmp / f"{name}.calls"
+    script = tmp / name
+    script.write_text("#!/bin/sh\n"
+                      f'site=$(readlink {shlex.quote(str(root / "current"))})\n'
+                      f'n=$(grep -c "^\\"" {shlex.quote(str(root / "current" / "redirects.map"))})\n'
+                      f'printf "%s %s\\n" "$site" "$n" >>{shlex.quote(str(log))}\n'
+                      + (f"printf '%s\\n' {shlex.quote(say)} >&2\n" if say else "")
+                      + f"exit {status}\n", encoding="utf-8")
+    script.chmod(0o755)
+    return str(script), log
+
+
+def calls(log: Path) -> list[str]:
+    return log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+
+
+def test_the_hook_reloads_nginx_when_a_push_changes_the_redirect_map(tmp_path):
+    root = tmp_path / "portal"
+    reload, log = reload_recorder(tmp_path, root)
+    portal = Portal(tmp_path, PORTAL_BUILD_ARGS="--no-search", PORTAL_RELOAD=reload)
+    pending = root / ".reload-pending"
+
+    # The sample has no aliases: its map lists nothing, so nginx has nothing new to read.
+    first = portal.push()
+    assert first.returncode == 0 and HEADER not in remote_lines(first.stderr), first.stderr
+    assert map_entries(portal.current) == []
+    assert calls(log) == [] and RELOADED not in remote_lines(first.stderr)
+
+    # Old addresses: the map changes; PORTAL_RELOAD runs once, after `current` moved.
+    set_aliases(portal, "/tin-tuc/123.html", "/2019/12/31/tong-ket/")
+    portal.commit("Địa chỉ cũ")
+    moved = portal.push()
+    out = remote_lines(moved.stderr)
+    assert moved.returncode == 0 and HEADER not in out, moved.stderr
+    live = portal.live_release()
+    assert len(map_entries(portal.current)) == 3  # "/2019/12/31/tong-ket/" and the same without "/"
+    assert calls(log) == [f"releases/{live.name}/site 3"]
+    updated = next(n for n, line in enumerate(out) if line.startswith("Trang đã được cập nhật / site updated:"))
+    assert out.index(RELOADED) > updated
+    assert not pending.exists()
+
+    # A new release with the same map: no reload.
+    touch_other_article(portal, "Một đoạn viết thêm.")
+    portal.commit("Sửa bài khác")
+    same = portal.push()
+    assert same.returncode == 0 and HEADER not in remote_lines(same.stderr), same.stderr
+    assert portal.live_release() != live
+    assert calls(log) == [f"releases/{live.name}/site 3"]
+    assert RELOADED not in remote_lines(same.stderr) and MAP_NOTICE not in " ".join(remote_lines(same.stderr))
+
+    # The reload fails (e.g. no sudoers line): the site is updated all the same, the pusher sees why.
+    failing, failing_log = reload_recorder(tmp_path, root, "failing.sh", status=3,
+                                           say="sudo: a password is required")
+    portal.env["PORTAL_RELOAD"] = failing
+    set_aliases(portal, "/tin-tuc/123.html", "/2019/12/31/tong-ket/", "/Pages/chi-tiet.aspx")
+    with_aspx = portal.commit("Thêm địa chỉ .aspx")
+    failed = portal.push()
+    out = remote_lines(failed.stderr)
+    assert failed.returncode == 0 and HEADER not in out, failed.stderr
+    assert any(line.startswith("Trang đã được cập nhật / site updated:") for line in out), failed.stderr
+    assert (portal.live_release() / "REVISION").read_text().strip() == with_aspx
+    assert len(map_entries(portal.current)) == 4
+    assert calls(failing_log) == [f"releases/{portal.live_release().name}/site 4"]
+    assert f"{NOT_RELOADED} ({failing}) failed, exit status 3: ***" in out, failed.stderr
+    assert "sudo: a password is required" in out
+    assert any("The new site is live and its redirect pages still send readers on" in line for line in out)
+    assert pending.exists()
+
+    # The next release that goes live tries again, though its map is the same as the live one's.
+    portal.env["PORTAL_RELOAD"] = reload
+    touch_other_article(portal, "Đoạn thứ hai.")
+    portal.commit("Sửa bài khác lần nữa")
+    retried = portal.push()
+    assert retried.returncode == 0 and RELOADED in remote_lines(retried.stderr), retried.stderr
+    assert calls(log)[1:] == [f"releases/{portal.live_release().name}/site 4"]
+    assert not pending.exists()
+
+    # No PORTAL_RELOAD: a notice that nginx must be reloaded, and nothing is run.
+    portal.env["PORTAL_RELOAD"] = ""
+    set_aliases(portal)
+    portal.commit("Bỏ địa chỉ cũ")
+    noticed = portal.push()
+    out = remote_lines(noticed.stderr)
+    assert noticed.returncode == 0 and HEADER not in out, noticed.stderr
+    assert map_entries(portal.current) == []
+    assert any(line.startswith(MAP_NOTICE) and "reload nginx" in line for line in out), noticed.stderr
+    assert len(calls(log)) == 2 and len(calls(failing_log)) == 1
+
+
+def test_rebuild_reloads_nginx_when_a_scheduled_article_brings_old_addresses(tmp_path):
+    """A rebuild that publishes an article whose time has come publishes its aliases too; a failed
+    reload does not make the rebuild fail (rebuild.sh's exit status is what systemd sees)."""
+    root = tmp_path / "portal"
+    failing, failing_log = reload_recorder(tmp_path, root, "failing.sh", status=1,
+                                           say='nginx: [emerg] conflicting parameter "/hen-gio.aspx"')
+    portal = Portal(tmp_path, SOURCE_DATE_EPOCH="1641013200", PORTAL_BUILD_ARGS="--no-search",
+                    PORTAL_RELOAD=failing)
+    portal.write("content/2023/05/bai-hen-gio.md", '---\ntitle: "Bài hẹn giờ"\ndate: 2023-05-01\nlevel: tinh\n'
+                 'aliases: ["/hen-gio.aspx"]\n---\n\nNội dung.\n')
+    portal.commit("Bài hẹn giờ")
+    assert portal.push().returncode == 0
+    assert map_entries(portal.current) == [] and calls(failing_log) == []  # 2023 is in the future in 2022
+
+    env = {k: v for k, v in portal.env.items() if k != "SOURCE_DATE_EPOCH"}
+    rebuilt = subprocess.run(["bash", str(DEPLOY / "rebuild.sh")], env=env, capture_output=True, text=True,
+                             timeout=120)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "site rebuilt" in rebuilt.stdout
+    assert map_entries(portal.current) == ['"/hen-gio.aspx" "/2023/05/bai-hen-gio/"; # content/2023/05/bai-hen-gio.md']
+    assert calls(failing_log) == [f"releases/{portal.live_release().name}/site 1"]
+    assert NOT_RELOADED in rebuilt.stderr and "conflicting parameter" in rebuilt.stderr
+    assert (root / ".reload-pending").exists()
+
+    reload, log = reload_recorder(tmp_path, root)
+    forced = subprocess.run(["bash", str(DEPLOY / "rebuild.sh"), "--force"], env={**env, "PORTAL_RELOAD": reload},
+                            capture_output=True, text=True, timeout=120)
+    assert forced.returncode == 0, forced.stderr
+    assert RELOADED in forced.stdout  # the same map, but the last reload failed: tried again
+    assert calls(log) == [f"releases/{portal.live_release().name}/site 1"]
+    assert not (root / ".reload-pending").exists()
+
+    again = subprocess.run(["bash", str(DEPLOY / "rebuild.sh"), "--force"], env={**env, "PORTAL_RELOAD": reload},
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and "site rebuilt" in again.stdout, again.stderr
+    assert RELOADED not in again.stdout and len(calls(log)) == 1
+
+
+# A real nginx running deploy/nginx.conf. Debian puts nginx in /usr/sbin, which is not on every
+# user's PATH; bash scripts/install.sh --test installs it.
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
+MIME_TYPES = Path("/etc/nginx/mime.types")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def shipped_nginx_site(site: Path, port: int) -> str:
+    """deploy/nginx.conf as shipped, but for `site` (PORTAL_ROOT/current) and 127.0.0.1:port. Each
+    line replaced must be there once, outside comments: if the file changes, this fails rather
+    than test something else."""
+    text = (DEPLOY / "nginx.conf").read_text(encoding="utf-8")
+    for line, replacement in (("root /srv/portal/current;", f'root "{site}";'),
+                              ("include /srv/portal/current/redirects*.map;", f'include "{site}/redirects*.map";'),
+                              ("listen 80;", f"listen 127.0.0.1:{port};"),
+                              ("listen [::]:80;", "")):
+        text, count = re.subn(rf"^(\s*){re.escape(line)}$", lambda m: m.group(1) + replacement, text, flags=re.M)
+        assert count == 1, f"deploy/nginx.conf: expected one line `{line}`, found {count}"
+    return text
+
+
+class Nginx:
+    """nginx with a throwaway top-level configuration around deploy/nginx.conf, everything it
+    writes in `folder`, no `user` unless root (its workers then run as root to read tmp_path)."""
+
+    def __init__(self, folder: Path, site: Path):
+        self.folder = folder
+        folder.mkdir()
+        # deploy/nginx.conf includes "mime.types" from the folder of the top-level file, as on Debian.
+        shutil.copy(MIME_TYPES, folder / "mime.types")
+        self.conf = folder / "nginx.conf"
+        self.site = site
+        self.port = 0
+        self.process: subprocess.Popen | None = None
+
+    def write(self) -> None:
+        self.port = free_port()
+        temp = "\n".join(f'    {kind}_temp_path "{self.folder / kind}";'
+                         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        self.conf.write_text(
+            "daemon off;\nworker_processes 1;\n"
+            f'pid "{self.folder / "nginx.pid"}";\nerror_log "{self.folder / "error.log"}" info;\n'
+            + ("user root root;\n" if os.geteuid() == 0 else "")
+            + "events { worker_connections 64; }\n"
+            "http {\n    include mime.types;\n    default_type application/octet-stream;\n    access_log off;\n"
+            f"{temp}\n{shipped_nginx_site(self.site, self.port)}\n}}\n", encoding="utf-8")
+
+    def command(self, *args: str) -> list[str]:
+        # -e: not Debian's /var/log/nginx/error.log, which only root may open, before the file is read
+        return [NGINX, "-p", f"{self.folder}/", "-c", str(self.conf), "-e", "stderr", *args]
+
+    def test(self) -> subprocess.CompletedProcess:
+        return subprocess.run(self.command("-t"), capture_output=True, text=True, timeout=60)
+
+    def start(self) -> None:
+        for _ in range(3):  # the free port may be taken between free_port() and nginx's bind
+            self.write()
+            with open(self.folder / "stderr.log", "w") as stderr:
+                self.process = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
+                                                stdout=subprocess.DEVNULL, stderr=stderr)
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and self.process.poll() is None:
+                try:
+                    socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                    return
+                except OSError:
+                    time.sleep(0.05)
+            self.stop()
+            if "Address already in use" not in self.log():
+                break
+        raise AssertionError(f"nginx did not start:\n{self.log()}")
+
+    def log(self) -> str:
+        return "\n".join(path.read_text(encoding="utf-8", errors="replace")
+                         for path in (self.folder / "stderr.log", self.folder / "error.log") if path.exists())
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def get(self, path: str) -> tuple[int, dict[str, str], bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            conn.request("GET", path, headers={"Host": "congdoan.example.vn"})
+            response = conn.getresponse()
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+        finally:
+            conn.close()
+
+
+@pytest.mark.skipif(NGINX is None or not MIME_TYPES.is_file(),
+                    reason="nginx is not installed (bash scripts/install.sh --test installs Debian's nginx)")
+def test_nginx_answers_old_addresses_with_301_once_the_hook_has_reloaded_it(tmp_path):
+    """deploy/nginx.conf in a real nginx, started before the first deploy (the map's include
+    matches no file yet); a push whose articles have aliases: reloads it through PORTAL_RELOAD."""
+    portal_root = tmp_path / "portal"
+    server = Nginx(tmp_path / "nginx", portal_root / "current")
+    server.write()
+    checked = server.test()
+    assert checked.returncode == 0 and "test is successful" in checked.stderr, checked.stderr
+    server.start()
+    try:
+        assert server.get("/")[0] == 404  # no site yet
+        reload = shlex.join(server.command("-s", "reload"))
+        portal = Portal(tmp_path, PORTAL_BUILD_ARGS="--no-search", PORTAL_RELOAD=reload)
+        aliases = ("/tin-tuc/123.html", "/2019/12/31/tong-ket/", "/Pages/chi-tiet.aspx", "/tin tức/bài-cũ")
+        set_aliases(portal, *aliases)
+        portal.commit("Địa chỉ cũ")
+        pushed = portal.push()
+        out = remote_lines(pushed.stderr)
+        assert pushed.returncode == 0 and HEADER not in out, pushed.stderr
+        assert RELOADED in out, pushed.stderr
+        site = portal.current.resolve()
+        assert sorted(line.split(";")[0] for line in map_entries(site)) == sorted(
+            f'"{old}" "{ALIAS_TARGET}"' for old in (*aliases, "/2019/12/31/tong-ket"))
+
+        # The reload signal is handled while the push returns: wait for the new workers.
+        deadline = time.monotonic() + 20
+        while server.get("/Pages/chi-tiet.aspx")[0] != 301 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for path in ("/tin-tuc/123.html",  # a redirect page exists too: the 301 comes first
+                     "/2019/12/31/tong-ket/", "/2019/12/31/tong-ket",  # not the folder's own "add a /" 301
+                     "/Pages/chi-tiet.aspx", "/pages/CHI-TIET.aspx",  # A-Z compared without case
+                     "/Pages/chi-tiet.aspx?ItemID=123",  # the query string is dropped
+                     urllib.parse.quote("/tin tức/bài-cũ"), "//tin-tuc//123.html"):
+            status, headers, _ = server.get(path)
+            assert (status, headers.get("location")) == (301, ALIAS_TARGET), (path, status, headers, server.log())
+            assert headers["cache-control"] == "no-cache" and "content-security-policy" in headers, headers
+
+        status, headers, body = server.get(ALIAS_TARGET)
+        assert status == 200 and headers["content-type"] == "text/html; charset=utf-8", (status, headers)
+        assert headers["cache-control"] == "no-cache" and headers["x-content-type-options"] == "nosniff"
+        assert body == (site / ALIAS_TARGET.strip("/") / "index.html").read_bytes()
+        # The folder of a page without its "/": nginx's own 301, relative (absolute_redirect off).
+        status, headers, _ = server.get(ALIAS_TARGET.rstrip("/"))
+        assert (status, headers.get("location")) == (301, ALIAS_TARGET)
+        status, headers, body = server.get("/2019/12/khong-co-bai-nay/")
+        assert status == 404 and body == (site / "404.html").read_bytes()
+        asset = next(p for p in sorted((site / "assets").iterdir()) if p.suffix == ".css")
+        status, headers, _ = server.get(f"/assets/{asset.name}")
+        assert status == 200 and headers["cache-control"] == "public, max-age=31536000, immutable", headers
+        status, headers, _ = server.get("/feed.xml")
+        assert status == 200 and headers["content-type"].startswith("application/atom+xml"), headers
+
+        checked = server.test()  # with the map of the live release in it
+        assert checked.returncode == 0 and "test is successful" in checked.stderr, checked.stderr
+    finally:
+        server.stop()
