@@ -33,30 +33,38 @@ def alias_route(alias: str) -> Route | None:
     return None
 
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
 def target_key(path: str) -> str:
-    """One key for the ways a site path can be asked for: "/a/", "/a", "a/index.html" are one."""
+    """One key for the ways a site path can be asked for: "/a/", "/a", "a/index.html" are one.
+    A–Z are lowered, as nginx's map compares them: "/Tin/1.html" and "/tin/1.html" are one
+    address to it (and two in the map are an error that stops nginx)."""
     path = path.lstrip("/")
     if path.endswith("/index.html"):
         path = path[: -len("index.html")]
     elif path == "index.html":
         path = ""
-    return path.rstrip("/")
+    return path.rstrip("/").translate(_ASCII_LOWER)
 
 
 def redirect_pages(articles: Iterable[Article]) -> list[Page]:
     """A redirect page for every alias that can have one, and the nginx map of all of them
     (written even when empty: the nginx configuration includes it)."""
     pages: list[Page] = []
-    entries: list[tuple[str, Article]] = []
+    entries: dict[str, tuple[str, Article]] = {}
     for article in sorted(articles, key=lambda a: a.source):
         for alias in article.aliases:
-            entries.append((alias, article))
+            # the map holds each address once, as nginx compares them (see target_key): "/a/"
+            # is also asked for as "/a"; a repeat is an error for nginx, even with one target
+            for path in (alias, alias.rstrip("/")) if alias.endswith("/") else (alias,):
+                entries.setdefault(path.translate(_ASCII_LOWER), (path, article))
             alias_page = alias_route(alias)
             if alias_page is not None:
                 pages.append(Page(alias_page, REDIRECT_TEMPLATE, {"target": article, "alias": alias},
                                   article.source))
-    entries.sort(key=lambda entry: entry[0])
-    pages.append(Page(route(MAP_FILE), MAP_TEMPLATE, {"redirects": entries}, "redirect map"))
+    lines = sorted(entries.values(), key=lambda entry: entry[0])
+    pages.append(Page(route(MAP_FILE), MAP_TEMPLATE, {"redirects": lines}, "redirect map"))
     return pages
 
 
@@ -86,7 +94,8 @@ def find_alias_collisions(articles: Sequence[Article], pages: Sequence[Page], fi
                 problems.append(Diagnostic(article.source, "aliases", f'"{alias}" is {owner}; remove the alias'))
             elif key in claimed and claimed[key] != article.source:
                 problems.append(Diagnostic(article.source, "aliases", f'"{alias}" is also an alias of '
-                                           f"{claimed[key]}; keep it in one article only"))
+                                           f"{claimed[key]} (nginx does not tell capitals from small letters); "
+                                           "keep it in one article only"))
             else:
                 claimed.setdefault(key, article.source)
     return problems

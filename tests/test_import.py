@@ -587,3 +587,21 @@ def test_old_addresses_taken_already_are_not_kept_and_force_keeps_its_own(site, 
     assert forced.code == 0 and "/bai-b/ was not kept" not in forced.out
     assert articles(site)["2020/06/bai-b.md"][0]["aliases"] == ["/bai-b/"]
     assert site.build_cmd("check").code == 0
+
+
+def test_declared_windows_1258_in_pages_and_exports(site, tmp_path):
+    title = "Hội nghị người lao động năm 2024"
+    lead = "Ngày 05/03/2024, công đoàn cơ sở tổ chức hội nghị người lao động, biểu dương các tập thể tiêu biểu."
+    page = (f'<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1258">'
+            f'<title>{title}</title><meta property="article:published_time" content="2024-03-05T08:00:00+07:00">'
+            f"</head><body><nav>Trang chủ | Tin tức</nav><article><h1>{title}</h1>" + f"<p>{lead}</p>" * 4 +
+            "</article><footer>Bản quyền</footer></body></html>")
+    (tmp_path / "trang.html").write_bytes(_cp1258(page))
+    export = wxr({"id": "7", "title": "Đại hội công đoàn cơ sở", "slug": "dai-hoi", "content": lead})
+    export = export.replace('encoding="UTF-8"', 'encoding="windows-1258"')
+    (tmp_path / "export.xml").write_bytes(_cp1258(export))
+    result = imported(site, str(tmp_path / "trang.html"), str(tmp_path / "export.xml"), "--level", "tinh")
+    assert result.code == 0, result.err
+    titles = by_title(site)
+    assert lead in titles[title][2] and lead in titles["Đại hội công đoàn cơ sở"][2]
+    assert "Trang chủ" not in titles[title][2] and "Bản quyền" not in titles[title][2]

@@ -45,7 +45,7 @@ def test_each_alias_redirects_to_its_article(site):
     lines = [line for line in (site.output / "redirects.map").read_text(encoding="utf-8").splitlines()
              if not line.startswith("#")]
     assert lines == [f'"{alias}" "{target}"; # content/2019/12/tong-ket.md' for alias in (
-        "/2019/12/25/tong-ket/", "/2019/12/25/tong-ket", "/Pages/chi-tiet.aspx", "/tin-tuc/123.html", "/tin/abc")]
+        "/2019/12/25/tong-ket", "/2019/12/25/tong-ket/", "/Pages/chi-tiet.aspx", "/tin-tuc/123.html", "/tin/abc")]
     assert "tin-tuc/123.html" not in (site.output / "sitemap.xml").read_text(encoding="utf-8")
 
 
@@ -106,3 +106,20 @@ def test_moving_an_alias_to_another_article_rebuilds_both_redirects(site):
     assert site.build("--no-search").code == 0
     assert "/2019/12/bai-b/" in (site.output / "tin/1.html").read_text(encoding="utf-8")
     assert '"/tin/1.html" "/2019/12/bai-b/";' in (site.output / "redirects.map").read_text(encoding="utf-8")
+
+
+def test_the_map_holds_each_address_once_as_nginx_compares_them(site):
+    site.add("2019/12/a.md", title="Bài A", aliases='["/cu/", "/cu", "/Tin/1.html"]')
+    site.add("2019/12/b.md", title="Bài B", aliases='["/tin/1.html"]')
+    result = site.build("--no-search")
+    assert result.code == 1
+    assert 'content/2019/12/b.md: aliases: "/tin/1.html" is also an alias of content/2019/12/a.md' in result.err
+    site.add("2019/12/b.md", title="Bài B", aliases='["/chu-de/"]')
+    assert 'b.md: aliases: "/chu-de/" is the address of topic index' in site.build("--no-search").err
+    site.add("2019/12/b.md", title="Bài B", aliases='["/CHU-DE/"]')
+    assert 'b.md: aliases: "/CHU-DE/" is the address of topic index' in site.build("--no-search").err
+    site.add("2019/12/b.md", title="Bài B")
+    assert site.build("--no-search").code == 0
+    lines = [line.split('"')[1] for line in (site.output / "redirects.map").read_text(encoding="utf-8").splitlines()
+             if not line.startswith("#")]
+    assert lines == ["/Tin/1.html", "/cu", "/cu/"]          # "/cu" once, though two aliases give it

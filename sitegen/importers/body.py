@@ -11,7 +11,8 @@ from lxml import etree
 
 from ..markdown import sanitise
 from .captions import attach_captions
-from .tomarkdown import html_to_markdown, text_of, unwrap_image_links
+from .htmltree import drop, text_of, unwrap, unwrap_image_links
+from .tomarkdown import html_to_markdown
 
 _EMBEDS = ("iframe", "embed", "video", "audio", "object")
 
@@ -48,52 +49,45 @@ def _fragment(html_text: str) -> etree._Element:
     return lxml.html.fragment_fromstring(html_text or "<p></p>", create_parent="div")
 
 
-def _unwrap(el: etree._Element) -> None:
-    """Replace an element by its content."""
-    parent = el.getparent()
-    index = parent.index(el)
-    previous = el.getprevious()
-    if el.text:
-        if previous is not None:
-            previous.tail = (previous.tail or "") + el.text
-        else:
-            parent.text = (parent.text or "") + el.text
-    children = list(el)
-    for offset, child in enumerate(children):
-        parent.insert(index + offset, child)
-    last = children[-1] if children else previous
-    if el.tail:
-        if last is not None:
-            last.tail = (last.tail or "") + el.tail
-        else:
-            parent.text = (parent.text or "") + el.tail
-    parent.remove(el)
-
-
 def convert_body(html_text: str, base_url: str, link_map: dict[str, str], image: Callable[[str, str], ImageChoice],
                  captions: dict[str, str] | None = None, alt_fallback: str = "", own: str = "") -> Body:
     """The Markdown of an imported body. `link_map`: normalised old addresses -> the files of
     imported articles ("/2019/12/x.md"); `image(address, alt)` decides each image; `own`: the
     article's own file (a link to itself, a feed's "read more", is dropped)."""
     root = _fragment(html_text)
-    notes: list[str] = []
-    remote: list[str] = []
+    body = Body("")
+    _embeds_as_links(root, base_url, body)
+    _rewrite_links(root, base_url, link_map, own)
+    attach_captions(root, known=captions or {})
+    unwrap_image_links(root)         # the larger photo a link leads to is the one to bring in
+    _place_images(root, base_url, image, alt_fallback, body)
+    text = "".join(etree.tostring(child, encoding="unicode", method="html") for child in root)
+    converted = html_to_markdown(sanitise((root.text or "") + text))
+    body.markdown = converted.markdown
+    body.notes += converted.warnings
+    return body
+
+
+def _embeds_as_links(root: etree._Element, base_url: str, body: Body) -> None:
+    """Frames, players and objects: a link to what they showed (the site embeds nothing)."""
     for el in list(root.iter(*_EMBEDS)):
         src = (el.get("src") or el.get("data") or next((s.get("src") for s in el.iter("source") if s.get("src")), "")
                or "").strip()
         address = urljoin(base_url, src) if src else ""
         parent = el.getparent()
-        if address.startswith(("http://", "https://")):
-            link = etree.Element("p")
+        link = etree.Element("p" if address.startswith(("http://", "https://")) else "span")
+        if link.tag == "p":
             anchor = etree.SubElement(link, "a", href=address)
             anchor.text = address
-            link.tail = el.tail
-            parent.replace(el, link)
-            notes.append(f"an embedded {el.tag} became a link to {address} (the site embeds nothing from elsewhere)")
-        else:
-            link = etree.Element("span")
-            link.tail = el.tail
-            parent.replace(el, link)
+            body.notes.append(f"an embedded {el.tag} became a link to {address} (the site embeds nothing from "
+                              "elsewhere)")
+        link.tail = el.tail
+        parent.replace(el, link)
+
+
+def _rewrite_links(root: etree._Element, base_url: str, link_map: dict[str, str], own: str) -> None:
+    """Links to other imported articles lead to their files; relative links to the old site
+    become absolute (they name pages of the old site, not of this one)."""
     for anchor in list(root.iter("a")):
         if anchor.get("name") and not anchor.get("id"):
             anchor.set("id", anchor.get("name"))        # Word's HTML marks its footnotes with name=
@@ -102,33 +96,31 @@ def convert_body(html_text: str, base_url: str, link_map: dict[str, str], image:
             continue
         absolute = urljoin(base_url, href) if base_url else href
         target = link_map.get(normalise_url(absolute)) if absolute.startswith(("http://", "https://")) else None
+        fragment = urlsplit(absolute).fragment
         if target is not None and target == own:
-            _unwrap(anchor)
+            unwrap(anchor)
         elif target is not None:
-            anchor.set("href", target + (("#" + urlsplit(absolute).fragment) if urlsplit(absolute).fragment else ""))
+            anchor.set("href", target + (f"#{fragment}" if fragment else ""))
         elif absolute != href and absolute.startswith(("http://", "https://")):
-            anchor.set("href", absolute)       # an old relative link: it still names the old site
-    attach_captions(root, known=captions or {})
-    unwrap_image_links(root)         # the larger photo a link leads to is the one to bring in
+            anchor.set("href", absolute)
+
+
+def _place_images(root: etree._Element, base_url: str, image: Callable[[str, str], ImageChoice], alt_fallback: str,
+                  body: Body) -> None:
+    """Each image where `image` puts it (next to the article, left on the old site, or out),
+    with alternative text: its own, else its caption, else `alt_fallback`."""
     no_alt = 0
     for img in list(root.iter("img")):
         src = (img.get("src") or "").strip()
         address = urljoin(base_url, src) if base_url and not src.startswith("data:") else src
         choice = image(address, img.get("alt") or "")
         if choice.note:
-            notes.append(choice.note)
+            body.notes.append(choice.note)
         if not choice.src:
-            parent = img.getparent()
-            if img.tail:
-                previous = img.getprevious()
-                if previous is not None:
-                    previous.tail = (previous.tail or "") + img.tail
-                else:
-                    parent.text = (parent.text or "") + img.tail
-            parent.remove(img)
+            drop(img)
             continue
         if choice.remote:
-            remote.append(choice.src)
+            body.remote.append(choice.src)
         img.set("src", choice.src)
         if not (img.get("alt") or "").strip():
             figure = next((a for a in img.iterancestors("figure")), None)
@@ -137,8 +129,5 @@ def convert_body(html_text: str, base_url: str, link_map: dict[str, str], image:
             img.set("alt", text or alt_fallback)
             no_alt += 1
     if no_alt:
-        notes.append(f"{no_alt} image(s) had no alternative text; the caption, or \"{alt_fallback}\", was written: "
-                     "describe each photo for readers who cannot see it")
-    text = "".join(etree.tostring(child, encoding="unicode", method="html") for child in root)
-    converted = html_to_markdown(sanitise((root.text or "") + text))
-    return Body(converted.markdown, remote, notes + converted.warnings)
+        body.notes.append(f"{no_alt} image(s) had no alternative text; the caption, or \"{alt_fallback}\", was "
+                          "written: describe each photo for readers who cannot see it")

@@ -6,7 +6,7 @@ import re
 from lxml import etree
 
 from ..text import collapse
-from .tomarkdown import text_of
+from .htmltree import text_of
 
 CAPTION_MAX = 300
 # "Ảnh: Bệnh viện cung cấp", "(Ảnh: Văn Huỳnh)", "Ảnh minh họa": the photo credit Vietnamese

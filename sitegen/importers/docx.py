@@ -15,7 +15,7 @@ from lxml import etree
 from ..text import clean, collapse
 from . import legacy
 from .captions import attach_captions, plain_text
-from .tomarkdown import text_of
+from .htmltree import text_of
 from .record import Embedded, Imported, ReadResult, SourceError
 from .sources import Source
 from .vietnamese import byline, parse_printed_date
@@ -238,19 +238,48 @@ def read_docx(source: Source, tz: tzinfo) -> ReadResult:
     data = safe_archive(source.data, source.name)
     archive = zipfile.ZipFile(io.BytesIO(data))
     names = set(archive.namelist())
-    if not any(n.endswith("document.xml") for n in names):
+    if "word/document.xml" not in names:
         raise SourceError("is a zip archive but not a Word document (no word/document.xml)")
     styles = _xml(archive, "word/styles.xml") if "word/styles.xml" in names else None
-    document = _xml(archive, "word/document.xml") if "word/document.xml" in names else None
+    document = _xml(archive, "word/document.xml")
     core = _xml(archive, "docProps/core.xml") if "docProps/core.xml" in names else None
     result = ReadResult()
-    converted_runs = convert_legacy_runs(document, styles) if document is not None else set()
+    converted_runs = convert_legacy_runs(document, styles)
     if converted_runs:
         data = _with_part(data, "word/document.xml", _serialise(document, archive.read("word/document.xml")))
         result.warnings.append(f"has text in the old {', '.join(sorted(e.upper() for e in converted_runs))} "
                                "encoding (fonts such as .VnTime or VNI-Times); it was converted to Unicode: check it")
     paragraphs = _paragraphs(document)
     notes: list[str] = []
+    root, embedded = _convert(data, styles, notes)
+    # text typed in an old encoding whose font was changed since (so no run says so): the whole
+    # document, when its words say it
+    found = None if converted_runs else legacy.detect(" ".join(t for t, *_ in paragraphs))
+    if found:
+        _to_unicode(root, found)
+        result.warnings.append(f"reads as text typed in the old {found.upper()} encoding; it was converted to "
+                               "Unicode: check the text")
+    title = _take_title(root)
+    authors = tuple(a for el in _take(root, "doc-author") for a in [collapse(clean(text_of(el)))] if a)
+    dates = [collapse(text_of(el)) for el in _take(root, "doc-date")]
+    summary = " ".join(collapse(text_of(el)) for el in _take(root, "doc-abstract"))
+    _take(root, "doc-subtitle")
+    authors = authors or _take_byline(root, paragraphs)
+    date, has_time, guess = _date(dates, core, tz, notes)
+    attach_captions(root, classes=("doc-caption",))
+    if not title:
+        title = PurePosixPath(source.file_name).stem.replace("_", " ").replace("-", " ")
+        notes.append("has no title (no Title or heading style, no bold first line): the file name was used")
+    body = (root.text or "") + "".join(etree.tostring(child, encoding="unicode", method="html") for child in root)
+    result.articles.append(Imported(
+        where=source.name, title=collapse(clean(title)), html=body, origin=source.file_name, date=date,
+        has_time=has_time, authors=authors, summary=collapse(clean(summary)), embedded=embedded,
+        notes=tuple(notes), date_is_guess=guess))
+    return result
+
+
+def _convert(data: bytes, styles, notes: list[str]) -> tuple[etree._Element, dict[str, Embedded]]:
+    """mammoth's HTML of the document, parsed, and its images (kept by key, named by us)."""
     embedded: dict[str, Embedded] = {}
 
     def image(img):
@@ -270,48 +299,30 @@ def read_docx(source: Source, tz: tzinfo) -> ReadResult:
                                             convert_image=mammoth.images.img_element(image))
     except Exception as err:  # noqa: BLE001 - mammoth raises many kinds for broken documents
         raise SourceError(f"cannot be read as a Word document ({type(err).__name__}: {err})") from None
-    html = converted.value
-    # text typed in an old encoding whose font was changed since (so no run says so): the whole
-    # document, when its words say it
-    found = None if converted_runs else legacy.detect(" ".join(t for t, *_ in paragraphs))
-    root = lxml.html.fragment_fromstring(html or "<p></p>", create_parent="div")
-    if found:
-        for el in root.iter():
-            if isinstance(el.tag, str):
-                el.text = legacy.to_unicode(el.text, found) if el.text else el.text
-                el.tail = legacy.to_unicode(el.tail, found) if el.tail else el.tail
-                if el.get("alt"):
-                    el.set("alt", legacy.to_unicode(el.get("alt"), found))
-        result.warnings.append(f"reads as text typed in the old {found.upper()} encoding; it was converted to "
-                               "Unicode: check the text")
-    title = _take_title(root)
-    authors = tuple(a for el in _take(root, "doc-author") for a in [collapse(clean(text_of(el)))] if a)
-    dates = [collapse(text_of(el)) for el in _take(root, "doc-date")]
-    summary = " ".join(collapse(text_of(el)) for el in _take(root, "doc-abstract"))
-    _take(root, "doc-subtitle")
-    if not authors:
-        authors = _take_byline(root, paragraphs)
-    date, has_time, guess = None, True, True
+    return lxml.html.fragment_fromstring(converted.value or "<p></p>", create_parent="div"), embedded
+
+
+def _to_unicode(root: etree._Element, encoding: str) -> None:
+    """Every text of the tree (and every alt) converted from an old font encoding."""
+    for el in root.iter():
+        if isinstance(el.tag, str):
+            el.text = legacy.to_unicode(el.text, encoding) if el.text else el.text
+            el.tail = legacy.to_unicode(el.tail, encoding) if el.tail else el.tail
+            if el.get("alt"):
+                el.set("alt", legacy.to_unicode(el.get("alt"), encoding))
+
+
+def _date(dates: list[str], core, tz: tzinfo, notes: list[str]) -> tuple[datetime | None, bool, bool]:
+    """(date, has a time, only a guess): a Date paragraph, else the document's creation date
+    (a guess --date overrides), else none."""
     for text in dates:
         parsed = parse_printed_date(text, tz) or _english_date(text, tz)
         if parsed:
-            (date, has_time), guess = parsed, False
-            break
-    if date is None:
-        date = _created(core, tz)
-        if date is not None:
-            notes.append("no date in the document: the date it was created was used (give --date to set it)")
-    attach_captions(root, classes=("doc-caption",))
-    if not title:
-        title = PurePosixPath(source.file_name).stem.replace("_", " ").replace("-", " ")
-        notes.append("has no title (no Title or heading style, no bold first line): the file name was used")
-    body = "".join(etree.tostring(child, encoding="unicode", method="html") for child in root) if len(root) else ""
-    body = (root.text or "") + body
-    result.articles.append(Imported(
-        where=source.name, title=collapse(clean(title)), html=body, origin=source.file_name, date=date,
-        has_time=has_time, authors=authors, summary=collapse(clean(summary)), embedded=embedded,
-        notes=tuple(notes), date_is_guess=guess))
-    return result
+            return parsed[0], parsed[1], False
+    created = _created(core, tz)
+    if created is not None:
+        notes.append("no date in the document: the date it was created was used (give --date to set it)")
+    return created, True, True
 
 
 def _take(root, cls: str) -> list:

@@ -90,27 +90,30 @@ def read_feed(source: Source, tz: tzinfo) -> ReadResult:
         raise SourceError("is not an RSS or Atom feed")
     feed_link = parsed.get("feed", {}).get("link", "") or source.url
     for number, entry in enumerate(entries, 1):
-        title = collapse(clean(html.unescape(entry.get("title") or "")))
-        link = (entry.get("link") or "").strip()
-        where = f"{source.name}: entry {number}" + (f" «{title[:60]}»" if title else "")
-        date = _moment(entry.get("published_parsed") or entry.get("updated_parsed"), tz)
-        authors = [collapse(clean(a.get("name") or "")) for a in entry.get("authors") or []]
-        if not any(authors) and entry.get("author"):
-            authors = [collapse(clean(entry["author"]))]
-        topics = [collapse(clean(t.get("label") or t.get("term") or "")) for t in entry.get("tags") or []]
-        parts = urlsplit(link) if link else None
-        aliases = (parts.path,) if parts is not None and parts.path not in ("", "/") and not parts.query else ()
-        notes = ()
-        if parts is not None and parts.query:
-            notes = (f"its old address {link} has a query string: it is not kept as an alias",)
-        summary = ""
-        content = (entry.get("content") or [{}])[0].get("value") or ""
-        if content and entry.get("summary") and entry["summary"] != content:
-            summary = plain_summary(entry["summary"])
-        origin = link or f"{source.file_name}#{entry.get('id') or number}"
-        result.articles.append(Imported(
-            where=where, title=title, html=_html_of(entry), origin=origin, date=date,
-            authors=tuple(dict.fromkeys(a for a in authors if a)), topics=tuple(dict.fromkeys(t for t in topics if t)),
-            summary=summary, aliases=aliases, old_urls=(link,) if link else (),
-            base_url=link or feed_link, notes=notes))
+        result.articles.append(_entry(entry, number, source, tz, feed_link))
     return result
+
+
+def _entry(entry, number: int, source: Source, tz: tzinfo, feed_link: str) -> Imported:
+    """One feed entry as an Imported record."""
+    title = collapse(clean(html.unescape(entry.get("title") or "")))
+    link = (entry.get("link") or "").strip()
+    where = f"{source.name}: entry {number}" + (f" «{title[:60]}»" if title else "")
+    authors = [collapse(clean(a.get("name") or "")) for a in entry.get("authors") or []]
+    if not any(authors) and entry.get("author"):
+        authors = [collapse(clean(entry["author"]))]
+    topics = [collapse(clean(t.get("label") or t.get("term") or "")) for t in entry.get("tags") or []]
+    parts = urlsplit(link) if link else None
+    aliases = (parts.path,) if parts is not None and parts.path not in ("", "/") and not parts.query else ()
+    notes = ()
+    if parts is not None and parts.query:
+        notes = (f"its old address {link} has a query string: it is not kept as an alias",)
+    summary = ""
+    content = (entry.get("content") or [{}])[0].get("value") or ""
+    if content and entry.get("summary") and entry["summary"] != content:
+        summary = plain_summary(entry["summary"])
+    return Imported(
+        where=where, title=title, html=_html_of(entry), origin=link or f"{source.file_name}#{entry.get('id') or number}",
+        date=_moment(entry.get("published_parsed") or entry.get("updated_parsed"), tz),
+        authors=tuple(dict.fromkeys(a for a in authors if a)), topics=tuple(dict.fromkeys(t for t in topics if t)),
+        summary=summary, aliases=aliases, old_urls=(link,) if link else (), base_url=link or feed_link, notes=notes)

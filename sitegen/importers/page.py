@@ -18,7 +18,7 @@ from lxml import etree
 
 from ..text import clean, collapse
 from .captions import attach_captions, plain_text
-from .tomarkdown import text_of
+from .htmltree import text_of
 from .record import Imported, ReadResult, SourceError
 from .sources import Source
 from .vietnamese import byline, decode, declared_charset, parse_printed_date

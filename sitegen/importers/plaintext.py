@@ -41,19 +41,16 @@ def _is_label(line: str) -> bool:
 
 def split_article(lines: list[str], tz: tzinfo) -> dict:
     """Find title, date, byline and body paragraphs in the lines of a text."""
-    lines = [collapse(line) for line in lines]
-    numbered = [(n, line) for n, line in enumerate(lines, 1) if line and not _CLUTTER.match(line)]
+    numbered = [(n, collapse(line)) for n, line in enumerate(lines, 1)]
+    numbered = [(n, line) for n, line in numbered if line and not _CLUTTER.match(line)]
     while numbered and _is_label(numbered[0][1]):
         numbered.pop(0)
     if not numbered:
         return {}
     notes: list[str] = []
-    title = ""
-    first = numbered[0][1]
-    if len(first) <= 250 and not first.endswith("."):
-        title = first
-        numbered.pop(0)
-    date = None
+    title, date = "", None
+    if len(numbered[0][1]) <= 250 and not numbered[0][1].endswith("."):
+        title = numbered.pop(0)[1]
     stamp = _TITLE_DATE.search(title)
     if stamp:       # "… năm 2016 (11/07/2016)": the day the portal posted it
         date = parse_printed_date(stamp.group(1), tz)
@@ -62,33 +59,39 @@ def split_article(lines: list[str], tz: tzinfo) -> dict:
         date = parse_printed_date(numbered[0][1], tz)
         if date is not None:
             numbered.pop(0)
-    # the byline: the last short name line that follows prose (within three lines: a caption
-    # may come between), with nothing but footer and furniture after it
-    end, authors = len(numbered), ()
+    end, authors = _byline(numbered)
+    body = numbered[:end]
+    if not title and body:
+        sentence = re.split(r"(?<=[.!?])\s", body[0][1], maxsplit=1)[0].rstrip(".")
+        title = sentence if len(sentence) <= 200 else sentence[:200].rsplit(" ", 1)[0] + "…"
+        notes.append("has no title line: the first sentence of the text was used; check it")
+    if date is None:
+        for line in (title, body[0][1] if body else ""):
+            date = parse_printed_date(line[:80], tz)   # "Ngày 22.6.2016, …", "Sáng ngày 09/6/2020, …"
+            if date:
+                notes.append("has no date line: the date written at the start of its text was used")
+                break
+    return {"title": title, "date": date, "authors": authors, "html": _paragraphs(body, notes), "notes": notes}
+
+
+def _byline(numbered: list[tuple[int, str]]) -> tuple[int, tuple[str, ...]]:
+    """(where the article ends, its authors): the last short name line that follows prose
+    (within three lines: a caption may come between), with nothing but footer and furniture
+    after it; without one, the article ends at the footer."""
     for index in range(len(numbered) - 1, -1, -1):
-        n, line = numbered[index]
+        line = numbered[index][1]
         if len(line) > LONG and not _FOOTER.search(line):
             break
         names = byline(line)
         if names and any(len(text) > LONG for _, text in numbered[max(0, index - 3): index]):
-            end, authors = index, names
-            break
-    if not authors:
-        end = next((i for i, (_, line) in enumerate(numbered) if _FOOTER.search(line) and i > 0), len(numbered))
-    body = numbered[:end]
-    if not title and body:
-        lead = body[0][1]
-        sentence = re.split(r"(?<=[.!?])\s", lead, maxsplit=1)[0].rstrip(".")
-        title = sentence if len(sentence) <= 200 else sentence[:200].rsplit(" ", 1)[0] + "…"
-        notes.append("has no title line: the first sentence of the text was used; check it")
-    guess = False
-    if date is None:
-        for line in (title, body[0][1] if body else ""):
-            found = parse_printed_date(line[:80], tz)   # "Ngày 22.6.2016, …", "Sáng ngày 09/6/2020, …"
-            if found:
-                date = found
-                notes.append("has no date line: the date written at the start of its text was used")
-                break
+            return index, names
+    end = next((i for i, (_, line) in enumerate(numbered) if _FOOTER.search(line) and i > 0), len(numbered))
+    return end, ()
+
+
+def _paragraphs(body: list[tuple[int, str]], notes: list[str]) -> str:
+    """Each line a paragraph; a short line between two of prose, without a full stop, is a
+    photo's caption whose photo the text lost: kept in italics, and said."""
     paragraphs = []
     for index, (n, line) in enumerate(body):
         before = body[index - 1][1] if index else ""
@@ -99,8 +102,7 @@ def split_article(lines: list[str], tz: tzinfo) -> dict:
             paragraphs.append(f"<p><em>{html.escape(line)}</em></p>")
         else:
             paragraphs.append(f"<p>{html.escape(line)}</p>")
-    return {"title": title, "date": date, "guess": guess, "authors": authors, "html": "\n".join(paragraphs),
-            "notes": notes}
+    return "\n".join(paragraphs)
 
 
 def read_text(source: Source, tz: tzinfo) -> ReadResult:
@@ -118,5 +120,5 @@ def read_text(source: Source, tz: tzinfo) -> ReadResult:
     result.articles.append(Imported(
         where=source.name, title=found["title"] or PurePosixPath(source.file_name).stem, html=found["html"],
         origin=source.url or source.file_name, date=date[0] if date else None, has_time=date[1] if date else True,
-        authors=found["authors"], notes=tuple(found["notes"]), date_is_guess=found["guess"]))
+        authors=found["authors"], notes=tuple(found["notes"])))
     return result

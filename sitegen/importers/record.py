@@ -1,8 +1,11 @@
-"""What every reader gives the import stage: one Imported record per article found in a source."""
+"""What flows between the stages of an import: the records readers give, the options, the plan, the report."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
+
+from ..errors import Diagnostic
 
 PUBLISH, DRAFT, FUTURE = "publish", "draft", "future"
 
@@ -68,3 +71,46 @@ class ReadResult:
     articles: list[Imported] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What the command line asked for."""
+
+    root: Path
+    sources: tuple[str, ...]
+    level: str = ""
+    unit: str = ""
+    author: str = ""
+    topics: tuple[str, ...] = ()
+    date: datetime | None = None
+    media: Path | None = None
+    since: datetime | None = None
+    limit: int | None = None
+    format: str = ""
+    pages: bool = False
+    dry_run: bool = False
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One file the import writes: an article (`text`) or an image (`data`, or a file to copy)."""
+
+    rel: str                      # content-relative
+    text: str = ""
+    data: bytes | None = None
+    copy_from: Path | None = None
+    replaces: bool = False        # --force over an earlier import of the same source
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, with --dry-run, would do)."""
+
+    imported: list[tuple[str, str, str]] = field(default_factory=list)    # (file, where, status)
+    skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    remote: list[tuple[str, str]] = field(default_factory=list)          # (file, image address)
+    failed: list[Diagnostic] = field(default_factory=list)               # sources that could not be read
+    files: list[Planned] = field(default_factory=list)

@@ -207,85 +207,102 @@ def _topics(item: Item) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+@dataclass
+class _Context:
+    """What every post of an export is read with: the old site, its attachments, the portal's zone."""
+
+    source: Source
+    export: Export
+    tz: tzinfo
+    site: str
+    attachments: dict[str, Item]                 # attachment id -> its item
+    by_id: dict[str, str]                        # attachment id -> its address
+    children: dict[str, list[str]]               # post id -> the addresses of its attachments
+    offsets: set = field(default_factory=set)    # post_date - post_date_gmt, when not the portal's
+    origins: set[str] = field(default_factory=set)
+
+
 def read_wxr(source: Source, tz: tzinfo, pages: bool = False) -> ReadResult:
     """Every post (and page, with `pages`) of an export as an Imported record."""
     export, warnings = load_export(source)
     result = ReadResult(warnings=warnings)
-    site = export.site.rstrip("/")
-    attachments: dict[str, Item] = {}
-    children: dict[str, list[str]] = {}
-    for item in export.items:
-        if item.get("wp:post_type") == "attachment":
-            post_id = item.get("wp:post_id").strip()
-            attachments[post_id] = item
-            url = item.get("wp:attachment_url").strip() or item.get("guid").strip()
-            children.setdefault(item.get("wp:post_parent").strip(), []).append(url)
+    attachments = {item.get("wp:post_id").strip(): item for item in export.items
+                   if item.get("wp:post_type") == "attachment"}
     by_id = {k: (v.get("wp:attachment_url").strip() or v.get("guid").strip()) for k, v in attachments.items()}
-    offsets: set = set()
-    origins: set[str] = set()
+    children: dict[str, list[str]] = {}
+    for post_id, item in attachments.items():
+        children.setdefault(item.get("wp:post_parent").strip(), []).append(by_id[post_id])
+    context = _Context(source, export, tz, export.site.rstrip("/"), attachments, by_id, children)
     wanted = ("post", "page") if pages else ("post",)
     for item in export.items:
         kind = item.get("wp:post_type").strip() or "post"
-        post_id = item.get("wp:post_id").strip()
-        title = collapse(clean(html.unescape(item.get("title"))))
-        where = f"{source.name}: {kind} {post_id}" + (f" «{title[:60]}»" if title else "")
-        status = item.get("wp:status").strip() or "publish"
         if kind == "attachment":
             continue
-        if kind not in wanted:
-            reason = ("a page (add --pages to import pages)" if kind == "page"
-                      else f"a {kind} item, not an article")
+        title = collapse(clean(html.unescape(item.get("title"))))
+        where = f"{source.name}: {kind} {item.get('wp:post_id').strip()}" + (f" «{title[:60]}»" if title else "")
+        status = item.get("wp:status").strip() or "publish"
+        reason = _skipped_because(item, kind, status, wanted)
+        if reason:
             result.skipped.append(Skipped(where, reason))
             continue
-        if item.get("wp:post_password").strip():
-            result.skipped.append(Skipped(where, "password-protected: readers of the old site needed a password"))
-            continue
-        if status == "private":
-            result.skipped.append(Skipped(where, "private: only its author could read it on the old site"))
-            continue
-        if status in ("trash", "auto-draft", "inherit"):
-            result.skipped.append(Skipped(where, f"status {status}"))
-            continue
-        mapped = {"publish": PUBLISH, "draft": DRAFT, "pending": DRAFT, "future": FUTURE}.get(status)
-        if mapped is None:
-            result.skipped.append(Skipped(where, f"unknown status {status!r}"))
-            continue
-        date, has_time = _when(item, tz, offsets)
-        shortcodes = Shortcodes()
-        content = item.get("content:encoded")
-        content = run_shortcodes(autop(strip_comments(content)), children.get(post_id, []), by_id, shortcodes)
-        login = item.get("dc:creator").strip()
-        author = collapse(clean(export.authors.get(login, login)))
-        link = item.get("link").strip()
-        guid = item.get("guid").strip()
-        old_urls = [u for u in (link, guid, f"{site}/?p={post_id}", f"{site}/?page_id={post_id}") if u]
-        aliases, notes = [], list(shortcodes.warnings)
-        path = urlsplit(link).path if link else ""
-        if link and not urlsplit(link).query and path not in ("", "/"):
-            aliases.append(path)
-        elif mapped == PUBLISH and link:
-            notes.append(f"its old address {link} has a query string: only nginx could redirect it, and it is "
-                         "not kept as an alias")
-        lead, lead_alt, lead_caption = "", "", ""
-        thumb = item.meta.get("_thumbnail_id", "").strip()
-        if thumb in attachments:
-            attached = attachments[thumb]
-            lead = by_id[thumb]
-            lead_alt = collapse(attached.meta.get("_wp_attachment_image_alt", ""))
-            lead_caption = plain_summary(attached.get("excerpt:encoded"))
-        elif thumb:
-            notes.append(f"its featured image (attachment {thumb}) is not in the export")
-        result.articles.append(Imported(
-            where=where, title=title, html=content, origin=_origin(guid, site, post_id, source.file_name, origins),
-            date=date, has_time=has_time, authors=(author,) if author else (), topics=_topics(item),
-            summary=plain_summary(item.get("excerpt:encoded")), status=mapped,
-            aliases=tuple(aliases), old_urls=tuple(old_urls), base_url=site + "/" if site else "",
-            lead_image=lead, lead_alt=lead_alt, lead_caption=lead_caption, notes=tuple(notes)))
-    strange = sorted(offsets, key=lambda o: o.total_seconds())
+        result.articles.append(_post(item, title, where, _STATUSES[status], context))
+    strange = sorted(context.offsets, key=lambda o: o.total_seconds())
     if strange:
         result.warnings.append("the posts' local dates (post_date) are in UTC" + ", UTC".join(_hours(o) for o in strange)
                                + ", not in the portal's time zone: their exact times (post_date_gmt) were used")
     return result
+
+
+_STATUSES = {"publish": PUBLISH, "draft": DRAFT, "pending": DRAFT, "future": FUTURE}
+
+
+def _skipped_because(item: Item, kind: str, status: str, wanted: tuple[str, ...]) -> str:
+    """Why an item is not imported ("" when it is)."""
+    if kind not in wanted:
+        return "a page (add --pages to import pages)" if kind == "page" else f"a {kind} item, not an article"
+    if item.get("wp:post_password").strip():
+        return "password-protected: readers of the old site needed a password"
+    if status == "private":
+        return "private: only its author could read it on the old site"
+    if status not in _STATUSES:
+        return f"status {status}" if status in ("trash", "auto-draft", "inherit") else f"unknown status {status!r}"
+    return ""
+
+
+def _post(item: Item, title: str, where: str, status: str, context: _Context) -> Imported:
+    """One post as an Imported record: body through autop and the shortcodes, date, author,
+    terms, old addresses, featured image."""
+    post_id, site = item.get("wp:post_id").strip(), context.site
+    date, has_time = _when(item, context.tz, context.offsets)
+    shortcodes = Shortcodes()
+    content = run_shortcodes(autop(strip_comments(item.get("content:encoded"))), context.children.get(post_id, []),
+                             context.by_id, shortcodes)
+    login = item.get("dc:creator").strip()
+    author = collapse(clean(context.export.authors.get(login, login)))
+    link, guid = item.get("link").strip(), item.get("guid").strip()
+    old_urls = [u for u in (link, guid, f"{site}/?p={post_id}", f"{site}/?page_id={post_id}") if u]
+    aliases, notes = [], list(shortcodes.warnings)
+    path = urlsplit(link).path if link else ""
+    if link and not urlsplit(link).query and path not in ("", "/"):
+        aliases.append(path)
+    elif status == PUBLISH and link:
+        notes.append(f"its old address {link} has a query string: only nginx could redirect it, and it is not "
+                     "kept as an alias")
+    lead = lead_alt = lead_caption = ""
+    thumb = item.meta.get("_thumbnail_id", "").strip()
+    if thumb in context.attachments:
+        attached = context.attachments[thumb]
+        lead = context.by_id[thumb]
+        lead_alt = collapse(attached.meta.get("_wp_attachment_image_alt", ""))
+        lead_caption = plain_summary(attached.get("excerpt:encoded"))
+    elif thumb:
+        notes.append(f"its featured image (attachment {thumb}) is not in the export")
+    return Imported(
+        where=where, title=title, html=content,
+        origin=_origin(guid, site, post_id, context.source.file_name, context.origins), date=date, has_time=has_time,
+        authors=(author,) if author else (), topics=_topics(item), summary=plain_summary(item.get("excerpt:encoded")),
+        status=status, aliases=tuple(aliases), old_urls=tuple(old_urls), base_url=site + "/" if site else "",
+        lead_image=lead, lead_alt=lead_alt, lead_caption=lead_caption, notes=tuple(notes))
 
 
 def _origin(guid: str, site: str, post_id: str, file_name: str, seen: set[str]) -> str:
