@@ -605,3 +605,13 @@ def test_declared_windows_1258_in_pages_and_exports(site, tmp_path):
     titles = by_title(site)
     assert lead in titles[title][2] and lead in titles["Đại hội công đoàn cơ sở"][2]
     assert "Trang chủ" not in titles[title][2] and "Bản quyền" not in titles[title][2]
+
+
+def test_feed_authors_categories_and_full_content(site):
+    result = imported(site, str(SAMPLES / "feeds" / "TechCrunch.xml"), "--level", "tinh")
+    assert result.code == 0, result.err
+    rel, data, body = by_title(site)["Angie’s List Sets Price Range IPO At $11 To $13 Per Share; Valued At Over $600M"]
+    value = fm(site, data)
+    assert value.authors == ("Leena Rao",)
+    assert value.topics == ("TC", "angie\\'s list")     # as the feed spells them (backslash and all)
+    assert len(body) > len(value.summary) > 0          # content:encoded, the description as the summary
