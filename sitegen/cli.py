@@ -1,4 +1,4 @@
-"""Command line: build | serve | new | check | import. Exit codes: 0 ok, 1 content/config errors, 2 wrong usage."""
+"""Command line: build | serve | new | check | import | fmt. Exit codes: 0 ok, 1 content/config errors, 2 wrong usage."""
 from __future__ import annotations
 
 import argparse
@@ -16,7 +16,7 @@ from .pipeline import BuildOptions, BuildResult, build
 from .progress import Progress
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
-COMMANDS = ("build", "serve", "new", "check", "import")
+COMMANDS = ("build", "serve", "new", "check", "import", "fmt")
 EPILOG = ("Exit status: 0 success, 1 content or configuration errors (listed as path: field: message), "
           "2 wrong usage.")
 
@@ -52,6 +52,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
     s.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     s.add_argument("--no-search", dest="search", action="store_false", help="skip the search index in the preview")
+    s.add_argument("--admin", action="store_true",
+                   help="also run the web editor at /admin/, saving into this git working copy (needs Node.js "
+                        "and npm ci): each save is a commit on the current branch")
+    s.add_argument("--admin-port", type=int, default=8081,
+                   help="port of decap-server, the web editor's local backend, on 127.0.0.1 (default: 8081)")
     n = commands.add_parser("new", help='create content/YYYY/MM/<slug>.md: new "Tiêu đề" --level tinh', epilog=EPILOG)
     n.add_argument("title", help="the article's title (in quotes)")
     n.add_argument("--level", required=True, help="the union level: a key of levels in site.yaml")
@@ -90,6 +95,11 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("--force", action="store_true", help="write again articles imported before (same source:)")
     i.add_argument("--root", type=Path, default=Path("."), help="the site folder (default: current folder)")
     i.add_argument("-q", "--quiet", action="store_true", help="print what failed and the summary line only")
+    f = commands.add_parser("fmt", help="rewrite every article's front matter in the canonical style (what new, "
+                                        "import and the web editor write)", epilog=EPILOG)
+    f.add_argument("--check", action="store_true", help="only list the files that are not in the canonical style "
+                                                        "(exit status 1 when there are some)")
+    f.add_argument("--root", type=Path, default=Path("."), help="the site folder (default: current folder)")
     return p
 
 
@@ -200,6 +210,9 @@ def main(argv: list[str] | None = None, ending: bool = False) -> int:
     if args.command == "serve":
         from .serve import serve
         return serve(args)
+    if args.command == "fmt":
+        from .fmt import fmt_command
+        return fmt_command(args)
     if args.command == "import":
         from .importcli import import_command
         return import_command(args)

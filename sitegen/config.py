@@ -48,6 +48,29 @@ class Organisation:
 
 
 @dataclass(frozen=True)
+class AdminConfig:
+    """`admin:` in site.yaml: the web editor at /admin/ (Decap CMS) and the git host it saves to."""
+
+    backend: str                 # gitlab, gitea, forgejo or github
+    repo: str                    # "owner/name" on the git host
+    branch: str = "main"
+    base_url: str = ""           # the git host (gitlab, gitea, forgejo), or the OAuth proxy (github)
+    api_root: str = ""           # the host's API, when not the usual place under base_url
+    app_id: str = ""             # the OAuth application's id (PKCE: no secret in the page)
+    auth_endpoint: str = ""      # github: the OAuth proxy's path ("auth" by default)
+    review: bool = True          # articles go draft -> in review -> ready -> published (Decap's editorial workflow)
+
+
+ADMIN_BACKENDS = {
+    # backend: (default base_url, API under base_url, review workflow in Decap CMS)
+    "gitlab": ("https://gitlab.com", "/api/v4", True),
+    "gitea": ("", "/api/v1", False),
+    "forgejo": ("", "/api/v1", True),
+    "github": ("", "", True),
+}
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     """Everything site.yaml says, validated. Build it with `load_config`."""
 
@@ -70,6 +93,7 @@ class SiteConfig:
     share_image: str = ""           # file in assets/ shown when a page without an image is shared
     level_block_size: int = 5
     home_topics: int = 12
+    admin: AdminConfig | None = None   # the web editor; None: no /admin/
     extra: dict = field(default_factory=dict)
 
     @property
@@ -233,10 +257,59 @@ def load_config(root: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
     values["feed_content"] = feeds.get("content", _feed_content, "full")
     feeds.reject_unknown()
     values["share_image"] = top.get("share_image", _text, "")
+    values["admin"] = _admin(top.get("admin", lambda v: v, None), errors)
     top.reject_unknown()
     if errors:
         return None, errors
     return SiteConfig(**values), []
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {value!r}")
+    return value
+
+
+def _admin(value: Any, errors: list[Diagnostic]) -> AdminConfig | None:
+    """`admin:`: false or absent for no web editor; else the git host it saves to."""
+    if value is None or value is False:
+        return None
+    if not isinstance(value, dict):
+        errors.append(Diagnostic(CONFIG_FILE, "admin", "expected a mapping with backend, repo, branch… (or false)"))
+        return None
+    fields = _Fields(value, "admin.", errors, CONFIG_FILE)
+    backend = fields.get("backend", _nonempty, required=True)
+    repo = fields.get("repo", _nonempty, required=True)
+    values = dict(branch=fields.get("branch", _nonempty, "main"), base_url=fields.get("base_url", _url_or_empty, ""),
+                  api_root=fields.get("api_root", _url_or_empty, ""), app_id=fields.get("app_id", _text, ""),
+                  auth_endpoint=fields.get("auth_endpoint", _text, ""), review=fields.get("review", _bool, True))
+    fields.reject_unknown()
+    if backend is None or repo is None:
+        return None
+    if backend not in ADMIN_BACKENDS:
+        fields.error("backend", f'unknown backend "{backend}"; expected one of: {", ".join(ADMIN_BACKENDS)}')
+        return None
+    if not re.fullmatch(r"[\w.-]+(/[\w.-]+)+", repo):
+        fields.error("repo", f'expected "owner/name" of the repository on the git host, got "{repo}"')
+    default_base, _, workflow = ADMIN_BACKENDS[backend]
+    if not values["base_url"] and not default_base:
+        fields.error("base_url", f"is required with backend {backend}: "
+                     + ("the address of the OAuth proxy that logs editors in to GitHub" if backend == "github"
+                        else f"the address of the {backend.capitalize()} server, e.g. https://git.example.vn"))
+    if backend in ("gitlab", "gitea", "forgejo") and not values["app_id"]:
+        fields.error("app_id", f"is required with backend {backend}: the Application ID of the OAuth application "
+                     "made for the web editor (deploy/README.md)")
+    if values["review"] and not workflow:
+        fields.error("review", f"Decap CMS has no review workflow with {backend}; use forgejo, gitlab or github, "
+                     "or set review: false")
+    return AdminConfig(backend, repo, **values)
+
+
+def _url_or_empty(value: Any) -> str:
+    text = _text(value)
+    if text and urlsplit(text).scheme not in ("http", "https"):
+        raise ValueError(f'expected an address like "https://git.example.vn", got "{text}"')
+    return text.rstrip("/")
 
 
 def _organisation(data: dict, errors: list[Diagnostic]) -> Organisation | None:

@@ -20,8 +20,8 @@ def article_text(title: str, date: datetime, level: str, topics: tuple[str, ...]
     """The text of a new article: front matter in the canonical style, then a first paragraph to replace."""
     fields = ArticleFields(title=title, date=date, level=level, authors=(author,) if author else (), unit=unit,
                            topics=topics, draft=True)
-    return write_article(fields, "Đoạn mở đầu: ai, làm gì, ở đâu, khi nào.", tz or date.tzinfo,
-                         comments={"draft": "Xoá dòng draft bên dưới khi bài đã sẵn sàng để đăng."})
+    # no comment line: the web editor would drop it, and the next save would show it removed
+    return write_article(fields, "Đoạn mở đầu: ai, làm gì, ở đâu, khi nào.", tz or date.tzinfo)
 
 
 def create_article(args: argparse.Namespace) -> int:

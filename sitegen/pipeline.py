@@ -15,6 +15,7 @@ from typing import Callable, Sequence
 
 import jinja2
 
+from .admin import LOCAL_ONLY, LocalBackend, admin_files, admin_pages
 from .cache import (BuildCache, LazyHTML, ShardSaver, bundle_path, input_fingerprint, load_cache, read_inputs, save_cache,
                     stat_key, write_inputs)
 from .config import SiteConfig, load_config, parse_base_url
@@ -49,6 +50,7 @@ class BuildOptions:
     future: bool = False          # --future: articles dated later than now are published too (preview)
     search: bool = True
     base_url: str | None = None   # --base-url: overrides site.yaml, e.g. for a GitHub Pages sub-path
+    admin_local: LocalBackend | None = None   # serve --admin: the web editor saves through decap-server here
 
 
 @dataclass
@@ -489,6 +491,15 @@ def _build(options: BuildOptions, write: bool, progress: Progress, keep: list | 
             feeds = build_feeds(site, articles, taxonomy)
             builder = PageBuilder(site, articles, taxonomy, feeds, archived, related_cache=cache)
             pages = builder.all_pages() + feed_pages(feeds)
+            if config.admin is not None or options.admin_local is not None:
+                editor_files, why = admin_files(options.root)
+                if editor_files:
+                    copies.update(editor_files)
+                    pages += admin_pages(replace(config, admin=config.admin or LOCAL_ONLY),
+                                         [t.name for t in taxonomy.units], [t.name for t in taxonomy.authors],
+                                         [t.name for t in taxonomy.topics], options.admin_local)
+                else:
+                    report.warn("site.yaml", "admin", why)
             pages += sitemap_pages(pages) + [robots_page()]
             report.extend(find_path_collisions(pages, copies))
             report.extend(find_alias_collisions(articles + archived, pages, files))
@@ -590,7 +601,8 @@ def _build(options: BuildOptions, write: bool, progress: Progress, keep: list | 
 
 
 def _inputs(options: BuildOptions, stats: dict | None = None) -> str:
-    settings = repr((options.strict, options.drafts, options.future, options.search, options.base_url))
+    settings = repr((options.strict, options.drafts, options.future, options.search, options.base_url,
+                     options.admin_local))
     return input_fingerprint(options.root, settings, stats)
 
 

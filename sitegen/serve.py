@@ -30,6 +30,7 @@ WATCHED = ("content", "templates", "assets", "site.yaml")
 DEBOUNCE_SECONDS = 0.3
 KEEPALIVE_SECONDS = 10
 CLIENT_SCRIPT = "/__livereload.js"
+ADMIN_PATH = "/admin/"
 EVENTS = "/__livereload"
 
 
@@ -79,6 +80,7 @@ class PreviewHandler(SimpleHTTPRequestHandler):
     state: PreviewState
     client_script: bytes
     server_version = "PortalPreview"
+    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".yml": "text/yaml", ".wasm": "application/wasm"}
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - http.server's signature
         pass
@@ -140,7 +142,8 @@ class PreviewHandler(SimpleHTTPRequestHandler):
             self.send_error(HTTPStatus.NOT_FOUND)
             return
         content_type = self.guess_type(str(local))
-        if local.suffix == ".html":
+        if local.suffix == ".html" and not urlsplit(self.path).path.startswith(ADMIN_PATH):
+            # (not into the web editor: a reload after each save, which rebuilds, would lose its state)
             tag = f'<script src="{CLIENT_SCRIPT}" defer></script>'.encode()
             body = body.replace(b"</body>", tag + b"</body>", 1) if b"</body>" in body else body + tag
             content_type = "text/html; charset=utf-8"
@@ -252,6 +255,30 @@ def serve(args: argparse.Namespace) -> int:
     root = args.root.resolve()
     output = (args.output if args.output is not None else root / PREVIEW_DIR).resolve()
     options = replace(options_from(args, output), base_url=args.base_url or f"http://{args.host}:{args.port}/")
+    editor = None
+    if getattr(args, "admin", False):
+        from . import editorserver
+        try:
+            pending = editorserver.uncommitted(root) if (root / ".git").exists() else []
+            editor, local = editorserver.start(root, args.admin_port)
+        except editorserver.EditorServerError as err:
+            print(f"serve --admin: {err}", file=sys.stderr)
+            return 1
+        options = replace(options, admin_local=local)
+        if pending:
+            print(f"serve --admin: {len(pending)} file(s) not committed ({', '.join(pending[:5])}"
+                  f"{', …' if len(pending) > 5 else ''}): the web editor commits every changed file with its first "
+                  "save; commit or stash them first", file=sys.stderr)
+    try:
+        return _serve(args, root, output, options, editor is not None)
+    finally:
+        if editor is not None:
+            from . import editorserver
+            editorserver.stop(editor)
+
+
+def _serve(args: argparse.Namespace, root: Path, output: Path, options: BuildOptions, admin: bool) -> int:
+    """serve() once decap-server runs (when asked for): build, serve, watch."""
     state = PreviewState()
     rebuilder = Rebuilder(options, state, args.quiet)
     if not rebuilder.build_once() and not output.exists():
@@ -268,6 +295,9 @@ def serve(args: argparse.Namespace) -> int:
     observer = watch(root, rebuilder.changed)
     threading.Thread(target=rebuilder.loop, daemon=True).start()
     print(f"preview: http://{args.host}:{args.port}/ (Ctrl+C to stop)", flush=True)
+    if admin:
+        print(f"web editor: http://{args.host}:{args.port}/admin/ (saves commit to this working copy, on branch "
+              f"{options.admin_local.branch})", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
