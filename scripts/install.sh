@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what the portal needs on a fresh Debian machine with Python 3.11:
-#   bash scripts/install.sh          Python packages into .venv (building and serving the site)
+#   bash scripts/install.sh          Python packages into .venv and, when npm is there, the npm packages
+#                                    (building and serving the site, its web editor at /admin/)
 #   bash scripts/install.sh --test   the same, plus what the tests use: Debian's Chromium (browser
 #                                    tests), a Java runtime and the npm packages axe-core and
 #                                    vnu-jar (accessibility and HTML-validity gates), Valgrind
@@ -27,8 +28,15 @@ if [ "${1:-}" = "--test" ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
-  # axe-core and vnu-jar, as pinned in package-lock.json (lighthouse is a dev dependency: `npm ci`)
+fi
+
+# The npm packages of package-lock.json: Decap CMS, decap-server and js-yaml (the web editor at
+# /admin/ and `build.py serve --admin`), axe-core and vnu-jar (tests). lighthouse is a dev
+# dependency: `npm ci` installs it. Without npm the site is still built, without /admin/.
+if command -v npm >/dev/null 2>&1; then
   npm ci --omit=dev --no-audit --no-fund --loglevel=error
+else
+  echo "install.sh: npm not found: the site will be built without its web editor (/admin/); install Node.js and npm (apt-get install nodejs npm) and run this again to have it" >&2
 fi
 
 # The interpreter of .venv: $PYTHON when set, else the distribution's own /usr/bin/python3 (3.11 or

@@ -92,13 +92,15 @@ def content_security_policy(admin: AdminConfig, local: LocalBackend | None = Non
     """The admin page's policy: scripts from the site only; data from the site and the git host.
 
     Decap styles its interface with inline styles (emotion) and shows uploaded images as blob:
-    addresses before they are saved; 'wasm-unsafe-eval' lets its WebAssembly start, and
-    'unsafe-eval' lets ajv compile the checks of config.yml into functions (Decap cannot start
-    without it). Neither lets a script come from anywhere but the site.
+    addresses before they are saved, which it reads back with fetch() to keep a copy of an unsaved
+    article and its images in the browser (connect-src blob:: without it, no copy is kept once an
+    image is chosen); 'wasm-unsafe-eval' lets its WebAssembly start, and 'unsafe-eval' lets ajv
+    compile the checks of config.yml into functions (Decap cannot start without it). Neither lets
+    a script come from anywhere but the site.
     """
     others = " ".join(origins(admin, local))
     return ("default-src 'self'; script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; "
-            f"img-src 'self' data: blob: {others}; media-src 'self' blob:; connect-src 'self' {others}; "
+            f"img-src 'self' data: blob: {others}; media-src 'self' blob:; connect-src 'self' blob: {others}; "
             "font-src 'self' data:; worker-src 'self' blob:; frame-src 'self'; object-src 'none'; "
             "base-uri 'self'; form-action 'self'").replace("  ", " ")
 
@@ -151,13 +153,15 @@ def article_fields(config: SiteConfig, units: Sequence[str], authors: Sequence[s
 
 
 def decap_config(config: SiteConfig, units: Sequence[str], authors: Sequence[str], topics: Sequence[str],
-                 local: LocalBackend | None = None) -> dict:
+                 local: LocalBackend | None = None, logo: str = "") -> dict:
     """Decap CMS's configuration (written as admin/config.yml)."""
     admin = config.admin
     assert admin is not None
     backend = _backend(admin)
     data: dict = {"backend": backend, "locale": "vi", "site_url": config.base_url, "display_url": config.base_url,
-                  "logo_url": "", "show_preview_links": True, "search": True}
+                  "show_preview_links": True, "search": True}
+    if logo:
+        data["logo_url"] = logo         # the portal's logo on the sign-in page, not Decap's
     if local is not None:
         # decap-server on this machine: saves into the working copy on its current branch, each
         # save a commit; without the review workflow, which would check branches out in it
@@ -166,7 +170,6 @@ def decap_config(config: SiteConfig, units: Sequence[str], authors: Sequence[str
                                  "allowed_hosts": ["127.0.0.1", "localhost"]}
     elif admin.review:
         data["publish_mode"] = "editorial_workflow"
-    data.pop("logo_url")
     data["media_folder"] = "content/media"      # Decap wants one; the articles' own folders are below
     data["public_folder"] = "/media"
     data["slug"] = {"encoding": "ascii", "clean_accents": True, "sanitize_replacement": "-"}
@@ -205,14 +208,14 @@ def config_text(data: dict) -> str:
 
 
 def admin_pages(config: SiteConfig, units: Sequence[str], authors: Sequence[str], topics: Sequence[str],
-                local: LocalBackend | None = None) -> list:
+                local: LocalBackend | None = None, logo: str = "") -> list:
     """The editor's page and its config.yml, as pages of the site (rendered from templates/admin/)."""
     from markupsafe import Markup
 
     from .models import Page
     from .urls import route
     assert config.admin is not None
-    text = config_text(decap_config(config, units, authors, topics, local))
+    text = config_text(decap_config(config, units, authors, topics, local, logo))
     return [Page(route(ADMIN_ROOT), "admin/index.html",
                  {"csp": content_security_policy(config.admin, local), "local": local is not None},
                  "web editor"),

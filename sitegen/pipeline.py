@@ -497,7 +497,9 @@ def _build(options: BuildOptions, write: bool, progress: Progress, keep: list | 
                     copies.update(editor_files)
                     pages += admin_pages(replace(config, admin=config.admin or LOCAL_ONLY),
                                          [t.name for t in taxonomy.units], [t.name for t in taxonomy.authors],
-                                         [t.name for t in taxonomy.topics], options.admin_local)
+                                         [t.name for t in taxonomy.topics], options.admin_local,
+                                         config.base_path + assets[config.organisation.logo]
+                                         if config.organisation.logo in assets else "")
                 else:
                     report.warn("site.yaml", "admin", why)
             pages += sitemap_pages(pages) + [robots_page()]

@@ -258,6 +258,7 @@ def serve(args: argparse.Namespace) -> int:
     editor = None
     if getattr(args, "admin", False):
         from . import editorserver
+        _interrupt_on_sigterm()
         try:
             pending = editorserver.uncommitted(root) if (root / ".git").exists() else []
             editor, local = editorserver.start(root, args.admin_port)
@@ -275,6 +276,19 @@ def serve(args: argparse.Namespace) -> int:
         if editor is not None:
             from . import editorserver
             editorserver.stop(editor)
+
+
+def _interrupt_on_sigterm() -> None:
+    """SIGTERM (kill, systemd, a test's terminate()) stops the server as Ctrl+C does, so that the
+    `finally` of serve() runs and stops decap-server: Python's default for SIGTERM ends the process
+    at once and would leave decap-server running, holding its port."""
+    import signal
+
+    def interrupt(signum, frame) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
 
 
 def _serve(args: argparse.Namespace, root: Path, output: Path, options: BuildOptions, admin: bool) -> int:
