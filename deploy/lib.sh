@@ -25,6 +25,11 @@
 #   build/site/                          the folder every build updates (build.py --output)
 #   build/cache/                         build.py's .cache/ for it: what lets a build redo only
 #                                        what a push changed
+#   build/npm/                           the npm packages of package-lock.json (the web editor,
+#                                        /admin/): node_modules/ as `npm ci` left it, the
+#                                        package.json and package-lock.json it installed, and
+#                                        package-lock.sha256 (the lock's SHA-256); src/node_modules
+#                                        links to build/npm/node_modules
 #   current -> releases/<newest good>/site   what nginx serves; replaced atomically
 #   .deploy.lock                         held while a build runs (flock)
 #   last-failure.log                     the output of the last failed build
@@ -38,6 +43,9 @@
 # those arguments.
 
 PORTAL_HEADER_FAILED="*** Xây dựng thất bại / build failed: the site was NOT updated ***"
+# What installs the web editor's npm packages (package.json's dependencies, not lighthouse).
+PORTAL_NPM_CI=(ci --omit=dev --no-audit --no-fund)
+PORTAL_NPM_MINUTES=20 # npm ci is stopped after this long (it holds the lock meanwhile)
 PORTAL_PENDING=""   # a release being built; removed if we stop before it goes live
 
 portal_say() { printf '%s\n' "$*"; }
@@ -188,6 +196,58 @@ portal_report_failure() {
   fi
 }
 
+# The npm packages of release $1's package-lock.json, for its src/node_modules: build.py copies
+# the web editor (Decap CMS and js-yaml, /admin/) from there. They are installed once into
+# build/npm/ (shared by every release, as build/cache is) and again only when a commit's
+# package-lock.json is not the one they were installed for (build/npm/package-lock.sha256).
+# A new install is made beside the old one and renamed over it when npm ci succeeds, so a failed
+# or stopped npm ci leaves the last good install (and its stamp) as it was.
+#
+# Without npm, nothing is installed and the build goes on: it builds the site and says that
+# /admin/ was left out, a warning that --strict makes an error when site.yaml has an admin:
+# block (deploy/README.md, "The web editor"). Output: stdout (the release's build.log). Fails
+# (status 1) only when npm ci fails.
+portal_npm_packages() {
+  local src=$1/src npm=$PORTAL_ROOT/build/npm new="$PORTAL_ROOT/build/npm.new" want have="" status=0
+  rm -rf -- "$src/node_modules"
+  [ -f "$src/package-lock.json" ] || return 0 # nothing to install: build.py says what is missing
+  want=$(sha256sum -- "$src/package-lock.json")
+  want=${want%% *}
+  if [ -f "$npm/package-lock.sha256" ]; then
+    have=$(head -n 1 -- "$npm/package-lock.sha256")
+  fi
+  if [ "$have" != "$want" ] || [ ! -d "$npm/node_modules" ]; then
+    if ! command -v npm >/dev/null 2>&1; then
+      portal_say "*** Máy chủ chưa có Node.js và npm: trang biên tập web (/admin/) cần chúng. Cài bằng apt-get install nodejs npm, rồi push lại. ***"
+      portal_say "*** The web editor (/admin/) needs Node.js and npm, and this server has no npm: the npm packages of package-lock.json were not installed, so the build leaves /admin/ out (with --strict that is an error when site.yaml has admin:). Install them (apt-get install nodejs npm; deploy/README.md, step 2) and push again. ***"
+      return 0
+    fi
+    portal_say "Đang cài các gói npm / installing the npm packages of package-lock.json: npm ${PORTAL_NPM_CI[*]} (in $npm)"
+    rm -rf -- "$new"
+    mkdir -p -- "$new"
+    cp -- "$src/package-lock.json" "$new/"
+    if [ -f "$src/package.json" ]; then
+      cp -- "$src/package.json" "$new/"
+    fi
+    # No stdin, no git variables of the hook, not the lock (fd 9).
+    (
+      cd -- "$new" &&
+        exec env -u GIT_DIR -u GIT_WORK_TREE -u GIT_INDEX_FILE \
+          timeout "$((PORTAL_NPM_MINUTES * 60))" npm "${PORTAL_NPM_CI[@]}"
+    ) </dev/null 2>&1 9>&- || status=$?
+    if [ "$status" -ne 0 ]; then
+      rm -rf -- "$new"
+      [ "$status" -ne 124 ] || portal_say "(npm ci stopped after $PORTAL_NPM_MINUTES minutes)"
+      portal_say "package-lock.json: npm ci failed (exit status $status): the npm packages of the web editor (/admin/) could not be installed; npm's messages are above. / Không cài được các gói npm (npm ci thất bại): xem thông báo của npm ở trên."
+      return 1
+    fi
+    printf '%s\n' "$want" >"$new/package-lock.sha256"
+    rm -rf -- "$npm"
+    mv -T -- "$new" "$npm"
+  fi
+  ln -s -- ../../../build/npm/node_modules "$src/node_modules" # relative, as src/.cache
+}
+
 # Build release $1 (its src/ must be filled), then give it its own copy of the site.
 #
 # Every build updates the same folder, build/site, with build.py's cache beside it in
@@ -210,13 +270,14 @@ portal_build() {
   mkdir -p -- "$work/cache"
   rm -rf -- "$release/src/.cache"
   ln -s -- ../../../build/cache "$release/src/.cache"  # relative: PORTAL_ROOT may be moved
+  portal_npm_packages "$release" >"$release/build.log" 2>&1 || return 1
   # No .pyc files in src/ (it stays the commit); no git variables of the hook; fd 9 (the lock)
   # is not passed on.
   (
     cd -- "$release" &&
       exec env -u GIT_DIR -u GIT_WORK_TREE -u GIT_INDEX_FILE PYTHONDONTWRITEBYTECODE=1 \
         "$PORTAL_PYTHON" src/build.py "${args[@]}" "${extra[@]}"
-  ) >"$release/build.log" 2>&1 9>&- || return 1
+  ) >>"$release/build.log" 2>&1 9>&- || return 1
   # Hard links need one file system; build/ and releases/ are both in PORTAL_ROOT, but copy
   # if the links cannot be made.
   if ! cp -al -- "$work/site" "$release/site" 2>>"$release/build.log"; then
@@ -361,8 +422,10 @@ portal_rebuild() {
   [[ $sha =~ ^[0-9a-f]{7,64}$ ]] || portal_die "$cur/REVISION: not a commit id: \"$sha\""
   short=${sha:0:7}
   portal_new_release "$sha"
-  # The same files as the live release: its src/ as checked out (without Python caches).
-  tar -C "$cur/src" --exclude=./.cache --exclude=__pycache__ -cf - . | tar -C "$PORTAL_RELEASE/src" -xf -
+  # The same files as the live release: its src/ as checked out (without Python caches; the
+  # links to the build cache and the npm packages are made again by portal_build).
+  tar -C "$cur/src" --exclude=./.cache --exclude=./node_modules --exclude=__pycache__ -cf - . |
+    tar -C "$PORTAL_RELEASE/src" -xf -
   if ! portal_build "$PORTAL_RELEASE"; then
     portal_report_failure "$PORTAL_RELEASE/build.log" \
       "*** Xây dựng lại $short thất bại; trang web vẫn giữ bản ${cur##*/}. / Rebuilding $short failed; the site still shows release ${cur##*/}. ***"

@@ -6,12 +6,18 @@ of the sample portal, and pushes to it with git, exactly as an editor would; the
 with this interpreter (PORTAL_PYTHON = sys.executable) into a PORTAL_ROOT under tmp_path. When
 nginx is installed, one test serves that PORTAL_ROOT with deploy/nginx.conf in an nginx of its
 own, on a free port of 127.0.0.1.
+
+The sample site has a web editor (site.yaml's admin:), whose files the build copies from the npm
+packages. No test downloads them: PORTAL_ROOT/build/npm is seeded with this repository's own
+node_modules (npm ci, bash scripts/install.sh --test) and the stamp of its package-lock.json, as
+the hook leaves it after an install, and the tests where the hook must install use a fake npm.
 """
 from __future__ import annotations
 
 import fcntl
 import hashlib
 import http.client
+import json
 import os
 import re
 import shlex
@@ -28,7 +34,13 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 DEPLOY = REPO / "deploy"
-SITE_PARTS = ("site.yaml", "content", "templates", "assets", "build.py", "sitegen")
+SITE_PARTS = ("site.yaml", "content", "templates", "assets", "build.py", "sitegen", "package.json",
+              "package-lock.json")
+NODE_MODULES = REPO / "node_modules"
+NPM_CI = "ci --omit=dev --no-audit --no-fund"
+NPM_MISSING = "*** Máy chủ chưa có Node.js và npm: trang biên tập web (/admin/) cần chúng."
+NPM_MISSING_EN = "*** The web editor (/admin/) needs Node.js and npm, and this server has no npm"
+EDITOR_LEFT_OUT = "admin: the web editor (/admin/) was left out: its npm packages are not installed"
 HEADER = "*** Xây dựng thất bại / build failed: the site was NOT updated ***"
 BROKEN_ARTICLE = "content/2021/06/bai-loi.md"
 BROKEN_LINE = f'{BROKEN_ARTICLE}: date: expected a date like 2019-12-25 or 25/12/2019, got "hôm qua"'
@@ -42,15 +54,74 @@ def article(title: str, date: str) -> str:
     return f'---\ntitle: "{title}"\ndate: {date}\nlevel: tinh\nauthor: Văn Huỳnh\n---\n\nNội dung bài viết.\n'
 
 
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def seed_npm_packages(root: Path) -> None:
+    """PORTAL_ROOT/build/npm as the hook leaves it after npm ci for this repository's
+    package-lock.json, with this repository's node_modules (a link) as what npm installed."""
+    assert (NODE_MODULES / "decap-cms" / "dist" / "decap-cms.js").is_file(), (
+        "the deploy tests build the sample site, whose web editor (admin: in site.yaml) needs the npm "
+        "packages: run npm ci (bash scripts/install.sh --test does)")
+    npm = root / "build" / "npm"
+    npm.mkdir(parents=True)
+    (npm / "node_modules").symlink_to(NODE_MODULES, target_is_directory=True)
+    for name in ("package.json", "package-lock.json"):
+        shutil.copy2(REPO / name, npm / name)
+    (npm / "package-lock.sha256").write_text(sha256(REPO / "package-lock.json") + "\n", encoding="utf-8")
+
+
+def fake_npm(tmp: Path, status: int = 0, say: str = "") -> tuple[str, Path]:
+    """A PATH whose `npm` records each call (its arguments, the SHA-256 of the package-lock.json
+    and the files in the folder it runs in) and then, as npm ci would, fills node_modules there
+    (with links to this repository's packages and a file saying who made it), or says `say` and
+    fails with `status`. No network."""
+    bin_dir = tmp / "fake-npm"
+    bin_dir.mkdir()
+    log = tmp / "npm.calls"
+    script = ("#!/bin/sh\n"
+              'lock=$(sha256sum package-lock.json | cut -d " " -f 1)\n'
+              f'printf "%s|%s|%s\\n" "$*" "$lock" "$(ls | tr "\\n" " ")" >>{shlex.quote(str(log))}\n'
+              + (f"printf '%s\\n' {shlex.quote(say)} >&2\n" if say else "")
+              + (f"exit {status}\n" if status else "")
+              + "echo 'added 2 packages in 1s'\n"
+              "mkdir node_modules\n"
+              f"ln -s {shlex.quote(str(NODE_MODULES / 'decap-cms'))} node_modules/decap-cms\n"
+              f"ln -s {shlex.quote(str(NODE_MODULES / 'js-yaml'))} node_modules/js-yaml\n"
+              "echo fake-npm >node_modules/.installed-by\n")
+    (bin_dir / "npm").write_text(script, encoding="utf-8")
+    (bin_dir / "npm").chmod(0o755)
+    return f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}", log
+
+
+def path_without_npm(tmp: Path) -> str:
+    """A PATH with every command of this one but Node.js and npm: a server without them."""
+    bin_dir = tmp / "no-npm"
+    bin_dir.mkdir()
+    for folder in os.environ.get("PATH", "/usr/bin:/bin").split(os.pathsep):
+        if not folder or not os.path.isdir(folder):
+            continue
+        for entry in os.scandir(folder):
+            if entry.name in ("npm", "npx", "node", "nodejs") or (bin_dir / entry.name).exists():
+                continue
+            if entry.is_file() and os.access(entry.path, os.X_OK):
+                (bin_dir / entry.name).symlink_to(entry.path)
+    assert shutil.which("npm", path=str(bin_dir)) is None and shutil.which("git", path=str(bin_dir))
+    return str(bin_dir)
+
+
 class Portal:
     """A bare repository with the hook, a working repository with the sample site, a PORTAL_ROOT."""
 
     def __init__(self, tmp: Path, *, hook_files: tuple[str, ...] = ("post-receive",),
-                 commit_deploy: bool = True, **settings: str):
+                 commit_deploy: bool = True, npm_installed: bool = True, **settings: str):
         self.tmp = tmp
         self.root = tmp / "portal"
         self.bare = tmp / "portal.git"
         self.work = tmp / "work"
+        if npm_installed:
+            seed_npm_packages(self.root)
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("PORTAL_", "GIT_")) and k != "SOURCE_DATE_EPOCH"}
         env.update(AUTHOR, HOME=str(tmp), GIT_CONFIG_NOSYSTEM="1", LC_ALL="C.UTF-8",
@@ -318,7 +389,7 @@ def test_rebuild_makes_a_new_release_of_the_live_revision_only_when_the_site_cha
 
 def test_pushes_wait_for_the_lock(tmp_path):
     portal = Portal(tmp_path, PORTAL_BUILD_ARGS="--no-search")
-    portal.root.mkdir()
+    portal.root.mkdir(exist_ok=True)
     with open(portal.root / ".deploy.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         push = subprocess.Popen(["git", "push", "origin", "main"], cwd=portal.work, env=portal.env,
@@ -404,6 +475,154 @@ def test_hosted_builds_keep_build_py_cache_without_the_page_links():
     paths = [path for entry in gitlab["pages"]["cache"] for path in entry["paths"]]
     assert ".cache/build-*.shards" in paths and ".cache/build-*.pagefind" in paths
     assert not any(path.endswith(".pages") or path.rstrip("/") == ".cache" for path in paths)
+
+
+def npm_calls(log: Path) -> list[tuple[str, str, list[str]]]:
+    """fake_npm's calls: (arguments, SHA-256 of the package-lock.json, files of its folder)."""
+    if not log.exists():
+        return []
+    found = []
+    for line in log.read_text(encoding="utf-8").splitlines():
+        args, lock, files = line.split("|")
+        found.append((args, lock, files.split()))
+    return found
+
+
+def test_npm_ci_runs_when_package_lock_json_changes_and_only_then(tmp_path):
+    """build/npm holds the packages of one package-lock.json; a push (or a rebuild) whose lock is
+    another one installs that one's with npm ci, once; every release's src/node_modules links
+    to build/npm/node_modules, and the site gets the editor from it."""
+    path, log = fake_npm(tmp_path)
+    portal = Portal(tmp_path, PORTAL_BUILD_ARGS="--no-search", PATH=path)
+    npm = portal.root / "build" / "npm"
+    original = sha256(REPO / "package-lock.json")
+
+    # build/npm is current for the pushed package-lock.json (seeded): npm is not run.
+    first = portal.push()
+    assert first.returncode == 0 and HEADER not in remote_lines(first.stderr), first.stderr
+    assert npm_calls(log) == []
+    assert not any("installing the npm packages" in line for line in remote_lines(first.stderr))
+    first_release = portal.live_release()
+    link = first_release / "src" / "node_modules"
+    assert os.readlink(link) == "../../../build/npm/node_modules"  # relative, as src/.cache
+    assert link.resolve() == NODE_MODULES.resolve()
+    admin = portal.current / "admin"
+    assert (admin / "index.html").is_file() and (admin / "config.yml").is_file() and list(admin.glob("*.wasm"))
+    assert (admin / "decap-cms.js").read_bytes() == (NODE_MODULES / "decap-cms/dist/decap-cms.js").read_bytes()
+
+    # A commit whose package-lock.json differs: npm ci, in a folder holding that lock and
+    # package.json, its output in the push's; the new install replaces the old, with its stamp.
+    lock = portal.work / "package-lock.json"
+    lock.write_text(json.dumps(json.loads(lock.read_text(encoding="utf-8")), indent=1) + "\n", encoding="utf-8")
+    changed = sha256(lock)
+    assert changed != original
+    portal.commit("Cập nhật package-lock.json")
+    pushed = portal.push()
+    out = remote_lines(pushed.stderr)
+    assert pushed.returncode == 0 and HEADER not in out, pushed.stderr
+    assert npm_calls(log) == [(NPM_CI, changed, ["package-lock.json", "package.json"])]
+    assert any(line.startswith("Đang cài các gói npm / installing the npm packages of package-lock.json: npm "
+                               + NPM_CI) for line in out), pushed.stderr
+    assert "added 2 packages in 1s" in out  # npm's output is in the build's
+    assert (npm / "package-lock.sha256").read_text(encoding="utf-8") == changed + "\n"
+    assert (npm / "package-lock.json").read_bytes() == lock.read_bytes()
+    assert (npm / "node_modules" / ".installed-by").read_text(encoding="utf-8") == "fake-npm\n"
+    assert not (portal.root / "build" / "npm.new").exists()
+    second_release = portal.live_release()
+    assert (second_release / "src" / "node_modules").resolve() == (npm / "node_modules").resolve()
+    assert (portal.current / "admin" / "decap-cms.js").is_file()
+
+    # The same lock again, on a push and on rebuilds: npm is not run.
+    touch_other_article(portal, "Một đoạn viết thêm.")
+    portal.commit("Sửa bài")
+    again = portal.push()
+    assert again.returncode == 0 and HEADER not in remote_lines(again.stderr), again.stderr
+    forced = portal.run(DEPLOY / "rebuild.sh", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert len(npm_calls(log)) == 1
+    assert os.readlink(portal.live_release() / "src" / "node_modules") == "../../../build/npm/node_modules"
+
+    # Rolled back to the first release, whose lock is the original one: its rebuild installs that.
+    tmp_link = portal.root / "current.tmp"
+    os.symlink(f"releases/{first_release.name}/site", tmp_link)
+    os.replace(tmp_link, portal.current)
+    rebuilt = portal.run(DEPLOY / "rebuild.sh", "--force")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert [call[:2] for call in npm_calls(log)] == [(NPM_CI, changed), (NPM_CI, original)]
+    assert (npm / "package-lock.sha256").read_text(encoding="utf-8") == original + "\n"
+
+
+def test_a_failed_npm_ci_fails_the_deploy_and_keeps_the_installed_packages(tmp_path):
+    path, log = fake_npm(tmp_path, status=1, say="npm ERR! code ETIMEDOUT")
+    portal = Portal(tmp_path, PORTAL_BUILD_ARGS="--no-search", PATH=path)
+    assert portal.push().returncode == 0
+    live = os.readlink(portal.current)
+    stamp = (portal.root / "build" / "npm" / "package-lock.sha256").read_text(encoding="utf-8")
+
+    lock = portal.work / "package-lock.json"
+    lock.write_text(lock.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    portal.commit("Cập nhật package-lock.json")
+    failed = portal.push()
+    out = remote_lines(failed.stderr)
+    assert HEADER in out, failed.stderr
+    assert "npm ERR! code ETIMEDOUT" in out
+    assert any(line.startswith("package-lock.json: npm ci failed (exit status 1): the npm packages of the web "
+                               "editor (/admin/) could not be installed") for line in out), failed.stderr
+    assert any("push itself was accepted" in line for line in out)
+    assert not any(line.startswith("built ") for line in out)  # build.py did not run
+    assert len(npm_calls(log)) == 1
+    assert os.readlink(portal.current) == live and len(portal.releases()) == 1
+    # the last good install is left as it was, for the next push to try again
+    npm = portal.root / "build" / "npm"
+    assert (npm / "package-lock.sha256").read_text(encoding="utf-8") == stamp
+    assert (npm / "node_modules").resolve() == NODE_MODULES.resolve()
+    assert not (portal.root / "build" / "npm.new").exists()
+    assert "npm ERR! code ETIMEDOUT" in (portal.root / "last-failure.log").read_text(encoding="utf-8")
+
+
+def test_without_npm_the_hook_says_what_to_install_and_the_strict_build_fails(tmp_path):
+    """No npm on the server: nothing is installed, the pusher is told that the web editor needs
+    Node.js and npm, and the build's own warning (the editor was left out) fails it (--strict)."""
+    portal = Portal(tmp_path, npm_installed=False, PORTAL_BUILD_ARGS="--no-search", PATH=path_without_npm(tmp_path))
+    pushed = portal.push()
+    out = remote_lines(pushed.stderr)
+    assert HEADER in out, pushed.stderr
+    assert any(line.startswith(NPM_MISSING) and "apt-get install nodejs npm" in line for line in out), pushed.stderr
+    assert any(line.startswith(NPM_MISSING_EN) and "apt-get install nodejs npm" in line for line in out)
+    assert any(line.startswith("site.yaml: ") and EDITOR_LEFT_OUT in line for line in out), pushed.stderr
+    assert out.index(next(line for line in out if line.startswith(NPM_MISSING))) < out.index(
+        next(line for line in out if EDITOR_LEFT_OUT in line))
+    assert not portal.current.exists()
+    assert not (portal.root / "build" / "npm").exists() and not (portal.root / "build" / "npm.new").exists()
+
+
+def test_hosted_builds_install_the_web_editors_npm_packages():
+    """The jobs that build the site with --strict (to publish it, or to check a change) have Node.js
+    and npm before scripts/install.sh, which then runs npm ci --omit=dev (with or without --test),
+    or the build would fail without the editor."""
+    import yaml
+
+    install = (REPO / "scripts" / "install.sh").read_text(encoding="utf-8")
+    npm_ci = re.search(r"^if command -v npm >/dev/null 2>&1; then\n  npm ci --omit=dev .*\n", install, re.M)
+    assert npm_ci, "scripts/install.sh no longer runs npm ci --omit=dev whenever npm is there"
+    workflows = {name: yaml.safe_load((REPO / ".github/workflows" / name).read_text(encoding="utf-8"))
+                 for name in ("pages.yml", "pr.yml")}
+    for name, job in (("pages.yml", "build"), ("pr.yml", "check")):
+        steps = workflows[name]["jobs"][job]["steps"]
+        node = next(n for n, step in enumerate(steps) if step.get("uses", "").startswith("actions/setup-node@"))
+        assert re.fullmatch(r"\d+(\.\d+)*", str(steps[node]["with"]["node-version"])), (name, steps[node])
+        installed = next(n for n, step in enumerate(steps) if step.get("run", "").startswith("bash scripts/install.sh"))
+        build = next(n for n, step in enumerate(steps) if "build.py" in step.get("run", ""))
+        assert node < installed < build, (name, job)
+    gitlab = yaml.safe_load((REPO / ".gitlab-ci.yml").read_text(encoding="utf-8"))
+    flatten = lambda lines: [line for item in lines  # noqa: E731  GitLab flattens the lists anchors give
+                             for line in (flatten(item) if isinstance(item, list) else [item])]
+    for job in ("pages", "check"):
+        script = flatten(gitlab[job]["script"])
+        apt = next(n for n, line in enumerate(script) if "apt-get install" in line and "nodejs npm" in line)
+        installed = next(n for n, line in enumerate(script) if line.startswith("bash scripts/install.sh"))
+        build = next(n for n, line in enumerate(script) if "build.py" in line)
+        assert apt < installed < build, (job, script)
 
 
 # Old addresses of articles (aliases:): build.py lists them in site/redirects.map, nginx answers
@@ -736,6 +955,39 @@ def test_nginx_answers_old_addresses_with_301_once_the_hook_has_reloaded_it(tmp_
         assert status == 200 and headers["cache-control"] == "public, max-age=31536000, immutable", headers
         status, headers, _ = server.get("/feed.xml")
         assert status == 200 and headers["content-type"].startswith("application/atom+xml"), headers
+
+        # The web editor, built from the npm packages (build/npm, seeded from this repository's
+        # node_modules): the server's headers, but not the site's Content-Security-Policy, which
+        # would stop it (the page carries its own, in a <meta> tag); never kept stale.
+        site_policy = headers["content-security-policy"]
+        assert site_policy.startswith("default-src 'none'; script-src 'self' 'wasm-unsafe-eval';"), site_policy
+        assert "unsafe-eval'" not in site_policy.replace("'wasm-unsafe-eval'", "")
+        admin = site / "admin"
+        wasm = sorted(admin.glob("*.wasm"))
+        assert wasm and (admin / "decap-cms.js").is_file(), sorted(p.name for p in admin.iterdir())
+        for path, kind in (("/admin/", "text/html; charset=utf-8"), ("/admin/config.yml", "text/yaml; charset=utf-8"),
+                           (f"/admin/{wasm[0].name}", "application/wasm"),
+                           ("/admin/decap-cms.js", "application/javascript; charset=utf-8"),
+                           ("/admin/js-yaml.min.js", "application/javascript; charset=utf-8")):
+            status, headers, body = server.get(path)
+            assert (status, headers.get("content-type")) == (200, kind), (path, status, headers, server.log())
+            served = site / path.lstrip("/") / ("index.html" if path.endswith("/") else "")
+            assert body == served.read_bytes(), path
+            assert headers["cache-control"] == "no-cache", (path, headers)
+            assert headers["content-security-policy"] == "frame-ancestors 'self'", (path, headers)
+            assert headers["x-content-type-options"] == "nosniff", (path, headers)
+            assert headers["referrer-policy"] == "strict-origin-when-cross-origin", (path, headers)
+        _, _, page = server.get("/admin/")
+        assert b'<meta http-equiv="Content-Security-Policy" content="default-src &#39;self&#39;; script-src ' \
+               b"&#39;self&#39; &#39;unsafe-eval&#39; &#39;wasm-unsafe-eval&#39;;" in page
+        _, _, config = server.get("/admin/config.yml")
+        assert "\nbackend:\n  name: gitlab\n" in config.decode("utf-8")
+        assert server.get(f"/admin/{wasm[0].name}")[2][:4] == b"\0asm"
+        status, headers, _ = server.get("/admin")
+        assert (status, headers.get("location")) == (301, "/admin/")
+        status, headers, body = server.get("/admin/khong-co.js")  # the site's 404 page, with its policy
+        assert status == 404 and body == (site / "404.html").read_bytes()
+        assert headers["content-security-policy"] == site_policy
 
         checked = server.test()  # with the map of the live release in it
         assert checked.returncode == 0 and "test is successful" in checked.stderr, checked.stderr
