@@ -232,7 +232,10 @@
   function altControl() {
     return window.createClass({
       isValid: function () {
-        var image = this.props.entry && this.props.entry.getIn(["data", "image"]);
+        // getEntry(): the article as it is being edited (props.entry is the one loaded, stale: without
+        // an image for a new article, so an image chosen since went through without its description)
+        var entry = this.props.getEntry ? this.props.getEntry() : this.props.entry;
+        var image = entry && entry.getIn(["data", "image"]);
         if (image && !String(this.props.value || "").trim()) {
           return { error: { message: "Ảnh đầu bài cần lời mô tả: tả ảnh cho người không xem được ảnh." } };
         }
@@ -301,8 +304,9 @@
   var VI = {
     auth: { loginWithAzure: "Đăng nhập bằng Azure", loginWithForgejo: "Đăng nhập bằng Forgejo" },
     collection: {
+      // Decap's "＋ %{collectionLabel}": the full-width plus is a box where no font has it
       collectionTop: { viewAsList: "Xem dạng danh sách", viewAsGrid: "Xem dạng lưới", groupBy: "Nhóm theo",
-                       viewAs: "Xem dạng" },
+                       viewAs: "Xem dạng", newButton: "Thêm %{collectionLabel}" },
       entries: { unpublishedHeader: "Bài chưa đăng" },
       groups: { other: "Khác", negateLabel: "Không phải %{label}" },
     },
@@ -320,6 +324,8 @@
       editorToolbar: {
         statusInfoTooltipDraft: "Bài đang là bản nháp. Khi viết xong, chuyển sang ‘Chờ duyệt’ để gửi duyệt.",
         statusInfoTooltipInReview: "Bài đang được duyệt; bạn vẫn có thể sửa trong lúc chờ.",
+        // Decap's "Đang xét duyệt" is the status the tooltip above calls ‘Chờ duyệt’; "Trạng:" is cut short
+        inReview: "Chờ duyệt", status: "Trạng thái: %{status}",
       },
       editorWidgets: {
         markdown: { bold: "Đậm", italic: "Nghiêng", strikethrough: "Gạch ngang", code: "Mã", link: "Liên kết",
@@ -336,6 +342,7 @@
         object: { expand: "Mở rộng", collapse: "Thu gọn" },
       },
     },
+    workflow: { workflowList: { inReviewHeader: "Chờ duyệt" } },
     mediaLibrary: {
       mediaLibraryCard: { copy: "Sao chép", copyUrl: "Sao chép địa chỉ", copyPath: "Sao chép đường dẫn",
                           copyName: "Sao chép tên", copied: "Đã sao chép" },
@@ -361,11 +368,18 @@
     return out;
   }
 
-  // Decap asks "… already exists. Do you want to replace it?" with window.confirm, in English only
+  // Decap asks "… already exists. Do you want to replace it?" (in English only) when an uploaded
+  // image has the name of one in the folder, and on yes deletes the old file at once, in a commit
+  // of its own, while the new one waits for the article's save: the article using the old image
+  // is broken in between, maybe another article's. The answer is always no, said in Vietnamese.
+  var alert = window.alert ? window.alert.bind(window) : function () {};
   var confirm = window.confirm.bind(window);
   window.confirm = function (message) {
     var m = /^(.*) already exists\. Do you want to replace it\?$/.exec(String(message));
-    return confirm(m ? "Đã có tệp " + m[1] + ". Thay tệp đó bằng tệp mới?" : message);
+    if (!m) return confirm(message);
+    alert("Đã có tệp " + m[1] + " trong thư mục ảnh của tháng này (có thể là ảnh của bài khác). Ảnh mới chưa " +
+          "được tải lên: hãy đổi tên tệp trong máy (ví dụ thêm -2) rồi tải lên lại.");
+    return false;
   };
 
   // --- start ----------------------------------------------------------------------------------------
