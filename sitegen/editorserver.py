@@ -49,10 +49,10 @@ def start(root: Path, port: int) -> tuple[subprocess.Popen, LocalBackend]:
     node = shutil.which("node")
     script = root / DECAP_SERVER
     if node is None:
-        raise EditorServerError("serve --admin needs Node.js and npm: apt-get install nodejs npm, then npm ci "
+        raise EditorServerError("the web editor needs Node.js and npm: apt-get install nodejs npm, then npm ci "
                                 "(or bash scripts/install.sh)")
     if not script.is_file():
-        raise EditorServerError("serve --admin needs the npm packages of package.json: run npm ci (or bash "
+        raise EditorServerError("the web editor needs the npm packages of package.json: run npm ci (or bash "
                                 "scripts/install.sh)")
     local = LocalBackend(port, git_branch(root))
     if _listening(port):

@@ -241,3 +241,12 @@ def test_new_and_import_write_what_fmt_keeps(site, tmp_path):
     checked = site.build_cmd("fmt", "--check")
     assert checked.code == 0 and "0 article file(s) would be rewritten" in checked.out
     shutil.rmtree(site.root / "content")
+
+
+def test_serve_admin_says_what_to_install_without_node(site, monkeypatch):
+    import sitegen.editorserver as editorserver
+    real = editorserver.shutil.which
+    monkeypatch.setattr(editorserver.shutil, "which", lambda name: None if name == "node" else real(name))
+    result = site.build_cmd("serve", "--admin", "--port", "0")
+    assert result.code == 1
+    assert "serve --admin: the web editor needs Node.js and npm: apt-get install nodejs npm, then npm ci" in result.err
