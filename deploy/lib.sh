@@ -25,8 +25,8 @@
 #   build/site/                          the folder every build updates (build.py --output)
 #   build/cache/                         build.py's .cache/ for it: what lets a build redo only
 #                                        what a push changed
-#   build/npm/                           the npm packages of package-lock.json (the web editor,
-#                                        /admin/): node_modules/ as `npm ci` left it, the
+#   build/npm/                           the npm packages of package-lock.json (Pagefind for the
+#                                        search index, the web editor /admin/): node_modules/ as `npm ci` left it, the
 #                                        package.json and package-lock.json it installed, and
 #                                        package-lock.sha256 (the lock's SHA-256); src/node_modules
 #                                        links to build/npm/node_modules
@@ -218,8 +218,8 @@ portal_npm_packages() {
   fi
   if [ "$have" != "$want" ] || [ ! -d "$npm/node_modules" ]; then
     if ! command -v npm >/dev/null 2>&1; then
-      portal_say "*** Máy chủ chưa có Node.js và npm: trang biên tập web (/admin/) cần chúng. Cài bằng apt-get install nodejs npm, rồi push lại. ***"
-      portal_say "*** The web editor (/admin/) needs Node.js and npm, and this server has no npm: the npm packages of package-lock.json were not installed, so the build leaves /admin/ out (with --strict that is an error when site.yaml has admin:). Install them (apt-get install nodejs npm; deploy/README.md, step 2) and push again. ***"
+      portal_say "*** Máy chủ chưa có Node.js và npm: trang biên tập web (/admin/) cần chúng, và tìm kiếm dùng Pagefind cũ hơn (chậm hơn). Cài bằng apt-get install nodejs npm, rồi push lại. ***"
+      portal_say "*** The web editor (/admin/) needs Node.js and npm, and this server has no npm: the npm packages of package-lock.json were not installed, so the build leaves /admin/ out (with --strict that is an error when site.yaml has admin:) and indexes search with the older Pagefind of requirements.txt (1.5, slower in the browser). Install them (apt-get install nodejs npm; deploy/README.md, step 2) and push again. ***"
       return 0
     fi
     portal_say "Đang cài các gói npm / installing the npm packages of package-lock.json: npm ${PORTAL_NPM_CI[*]} (in $npm)"

@@ -30,13 +30,15 @@ if [ "${1:-}" = "--test" ]; then
   fi
 fi
 
-# The npm packages of package-lock.json: Decap CMS, decap-server and js-yaml (the web editor at
-# /admin/ and `build.py serve --admin`), axe-core and vnu-jar (tests). lighthouse is a dev
-# dependency: `npm ci` installs it. Without npm the site is still built, without /admin/.
+# The npm packages of package-lock.json: Pagefind 1.6 (the search index; its binary comes in
+# @pagefind/<platform>), Decap CMS, decap-server and js-yaml (the web editor at /admin/ and
+# `build.py serve --admin`), axe-core and vnu-jar (tests). lighthouse is a dev dependency: `npm ci`
+# installs it. Without npm the site is still built: its search with the pagefind-bin wheel of
+# requirements.txt (Pagefind 1.5.2, slower in the browser), without /admin/.
 if command -v npm >/dev/null 2>&1; then
   npm ci --omit=dev --no-audit --no-fund --loglevel=error
 else
-  echo "install.sh: npm not found: the site will be built without its web editor (/admin/); install Node.js and npm (apt-get install nodejs npm) and run this again to have it" >&2
+  echo "install.sh: npm not found: the site will be built without its web editor (/admin/) and with the older Pagefind of requirements.txt; install Node.js and npm (apt-get install nodejs npm) and run this again to have them" >&2
 fi
 
 # The interpreter of .venv: $PYTHON when set, else the distribution's own /usr/bin/python3 (3.11 or

@@ -117,9 +117,9 @@ def cache_path(root: Path, output: Path) -> Path:
     return root / CACHE_DIR / f"build-{tag}.pickle"
 
 
-def bundle_path(root: Path, output: Path) -> Path:
-    """Where the search bundle of an output folder is kept between builds (see search.build_index)."""
-    return cache_path(root, output).with_suffix(".pagefind")
+def search_path(root: Path, output: Path) -> Path:
+    """Where the search index of an output folder is kept between builds (see search.SearchIndex)."""
+    return cache_path(root, output).with_suffix(".search")
 
 
 def _shard_dir(root: Path, output: Path) -> Path:

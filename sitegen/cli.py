@@ -173,8 +173,9 @@ def _summary(result: BuildResult, options: BuildOptions, total: float, verbose: 
               f"{len(result.warnings)} warning(s)")
         return
     stages = ", ".join(f"{name} {secs:.2f}s" for name, secs in result.timings)
-    search = (f"; search index {result.index.pages} pages, {result.index.bytes / 1024:.0f} KiB"
-              if result.index else "; search index skipped")
+    index = result.index
+    search = (f"; search index {index.pages} pages in {index.shards} shard(s) ({index.indexed} indexed), "
+              f"{index.bytes / 1024:.0f} KiB, {index.engine}" if index else "; search index skipped")
     print(f"built {result.articles} articles, {result.pages} pages ({result.rendered} rendered, "
           f"{result.pages - result.rendered} unchanged), {result.files} files ({result.written} written, "
           f"{result.files - result.written} unchanged, {result.deleted} deleted) into {options.output} "

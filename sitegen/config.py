@@ -94,6 +94,7 @@ class SiteConfig:
     level_block_size: int = 5
     home_topics: int = 12
     admin: AdminConfig | None = None   # the web editor; None: no /admin/
+    search_shard_size: int = 1000   # search.shard_size: at most this many articles in one search shard
     extra: dict = field(default_factory=dict)
 
     @property
@@ -257,11 +258,20 @@ def load_config(root: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
     values["feed_content"] = feeds.get("content", _feed_content, "full")
     feeds.reject_unknown()
     values["share_image"] = top.get("share_image", _text, "")
+    search = _Fields(top.get("search", lambda v: _mapping(v, "a mapping"), {}), "search.", errors, CONFIG_FILE)
+    values["search_shard_size"] = search.get("shard_size", _shard_size, 1000)
+    search.reject_unknown()
     values["admin"] = _admin(top.get("admin", lambda v: v, None), errors)
     top.reject_unknown()
     if errors:
         return None, errors
     return SiteConfig(**values), []
+
+
+def _shard_size(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 10 <= value <= 50000:
+        raise ValueError(f"expected a whole number of articles from 10 to 50000, got {value!r}")
+    return value
 
 
 def _bool(value: Any) -> bool:

@@ -225,8 +225,17 @@ class PageBuilder:
     def search_page(self) -> Page:
         """/tim-kiem/: the search page; ?q=… opens it with the query run."""
         page_route = route(SEARCH_ROOT)
-        context = self.context(i18n.SEARCH, "", "search", [Crumb(i18n.SEARCH)], page_route,
-                               level_names=[lv.name for lv in self.site.config.levels])
+        taxonomy = self.taxonomy
+        # The filters' choices and counts, known here: the page need not load every shard's
+        # filter index to fill its menus.
+        facets = {
+            "level": [(g.level.name, len(g.articles)) for g in taxonomy.levels if g.articles],
+            "topic": [(t.name, t.count) for t in taxonomy.topics],
+            "unit": [(t.name, t.count) for t in taxonomy.units],
+            "author": [(t.name, t.count) for t in taxonomy.authors],
+            "year": [(str(y.year), len(y.articles)) for y in taxonomy.years],
+        }
+        context = self.context(i18n.SEARCH, "", "search", [Crumb(i18n.SEARCH)], page_route, facets=facets)
         return Page(page_route, "search.html", context, "search page")
 
     def not_found_page(self) -> Page:

@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 import jinja2
 
 from .admin import LOCAL_ONLY, LocalBackend, admin_files, admin_pages
-from .cache import (BuildCache, LazyHTML, ShardSaver, bundle_path, input_fingerprint, load_cache, read_inputs, save_cache,
+from .cache import (BuildCache, LazyHTML, ShardSaver, input_fingerprint, load_cache, read_inputs, save_cache, search_path,
                     stat_key, write_inputs)
 from .config import SiteConfig, load_config, parse_base_url
 from .fingerprint import Fingerprints, template_keys
@@ -33,8 +33,8 @@ from .progress import SILENT, Progress
 from .publish import schedule
 from .redirects import MAP_FILE, find_alias_collisions, is_redirect, read_redirect_map, vanished_aliases
 from .render import PageWriter, Rendered, Site, make_environment, template_problem
-from .search import IndexReport, article_glob, build_index, glob_matches, publish_bundle
-from .taxonomy import build_taxonomy, check_menu_topics
+from .search import Filing, IndexReport, SearchIndex
+from .taxonomy import build_taxonomy, check_menu_topics, name_key
 from .write import (check_output_dir, commit_changes, discard, file_digest, file_key, fingerprint_assets,
                     plan_copies, stage_copies, staging_dir, swap_output)
 
@@ -511,7 +511,6 @@ def _build(options: BuildOptions, write: bool, progress: Progress, keep: list | 
                 report.extend(vanished_aliases(read_redirect_map(out / MAP_FILE), articles + archived))
             report.raise_if_errors(options.strict)
         staging = staging_dir(out) if write else None
-        search_pages = None
         try:
             with stage("render"):
                 env = make_environment(options.root, site)
@@ -538,41 +537,28 @@ def _build(options: BuildOptions, write: bool, progress: Progress, keep: list | 
                 stage_copies(staging, copy_now)
                 changed |= copy_now.keys()
                 result.files, result.written = len(expected), len(changed)
-            glob = article_glob(config.permalink)
             cold = not out.exists()
-            pages_changed = (any(glob_matches(rel, glob) for rel in changed)
-                             or any(glob_matches(rel, glob) for rel in cache.files.keys() - expected))
-            index_changed = options.search and bool(articles) and (
-                cold or not (out / "pagefind").is_dir() or pages_changed)
-            bundle = bundle_path(options.root, out)
+            search_index = SearchIndex(search_path(options.root, out))
+            if options.search and articles:
+                with stage("search"):
+                    result.index = search_index.update(options.root, articles, digests,
+                                                       _filings(config, articles, taxonomy), config, images,
+                                                       config.search_shard_size)
             if cold:
-                if index_changed:
-                    with stage("search"):
-                        result.index = build_index(staging, glob, bundle)
-                        _SearchPages(out, bundle).forget()
                 with stage("write"):
+                    if result.index is not None:
+                        search_index.publish(staging / "pagefind", result.index)
                     swap_output(staging, out)
             else:
-                search_pages = _SearchPages(out, bundle) if index_changed else None
-                if search_pages is not None:
-                    with stage("search"):
-                        search_pages.update(staging, changed, expected, cache.files, glob)
-                        result.index = build_index(search_pages.folder, glob, bundle, publish=False)
                 with stage("write"):
                     result.deleted = commit_changes(out, staging, changed, expected, cache.files, keep=("pagefind",))
-                    if search_pages is not None:
-                        publish_bundle(bundle, out / "pagefind", result.index.live)
-                        search_pages.done()
+                    if result.index is not None:
+                        search_index.publish(out / "pagefind", result.index)
                     else:
-                        if pages_changed:       # (built without the index) the kept links are behind
-                            _SearchPages(out, bundle).forget()
-                        if not (options.search and articles):
-                            shutil.rmtree(out / "pagefind", ignore_errors=True)
+                        shutil.rmtree(out / "pagefind", ignore_errors=True)
         except BaseException:
             if staging is not None:
                 discard(staging)
-            if search_pages is not None:
-                search_pages.failed()
             raise
         cache.pages, cache.refs = keys, refs
         cache.files = manifest
@@ -752,81 +738,15 @@ def _metadata(article: Article) -> tuple:
     return tuple(getattr(article, name) for name in _METADATA)
 
 
-class _SearchPages:
-    """The folder Pagefind reads on a rebuild: hard links to the article pages as they will be
-    published (changed pages from the staging folder, the others from `out`), so `out` stays
-    untouched until the index is built.
-
-    It is kept in .cache/ beside the search bundle from build to build, and each build links only
-    what changed: the pages it wrote, the pages whose link is not the file `out` has, and removes
-    the pages no longer produced. Linking all 10,000 pages into a new folder and deleting it
-    again cost about 4 s of a 15 s rebuild (docs/performance.md). A marker file is there while the
-    folder is being changed; a build that finds it (the last one failed or was stopped) starts the
-    folder over. Hard links need one file system: when .cache/ and `out` are on two, the folder is
-    made beside `out` for this build only, as it always was before.
-    """
-
-    MARKER = ".changing"
-
-    def __init__(self, out: Path, bundle: Path):
-        self.out = out
-        bundle.parent.mkdir(parents=True, exist_ok=True)
-        self.kept = os.stat(bundle.parent).st_dev == os.stat(out.parent).st_dev
-        self.folder = bundle.with_suffix(".pages") if self.kept else out.parent / f".{out.name}.index-{os.getpid()}"
-
-    def update(self, staging: Path, changed: set[str], expected: set[str], previous: dict[str, str],
-               glob: str) -> None:
-        """Link the article pages of the coming site into the folder."""
-        marker = self.folder / self.MARKER
-        if not self.kept or marker.exists():
-            discard(self.folder)
-        fresh = not self.folder.is_dir()
-        self.folder.mkdir(parents=True, exist_ok=True)
-        marker.touch()
-        base, out_dir, staged = (os.path.join(p, "") for p in (self.folder, self.out, staging))
-        if not fresh:
-            for rel in previous.keys() - expected:
-                if glob_matches(rel, glob):
-                    try:
-                        os.unlink(base + rel)
-                    except FileNotFoundError:
-                        pass
-        made: set[str] = set()
-        for rel in expected:
-            if not glob_matches(rel, glob):
-                continue
-            source, target = (staged if rel in changed else out_dir) + rel, base + rel
-            if not fresh and rel not in changed:
-                try:
-                    if os.stat(target).st_ino == os.stat(source).st_ino:
-                        continue
-                except FileNotFoundError:
-                    pass
-            folder = rel.rpartition("/")[0]
-            if folder not in made:
-                os.makedirs(base + folder, exist_ok=True)
-                made.add(folder)
-            if not fresh:
-                try:
-                    os.unlink(target)
-                except FileNotFoundError:
-                    pass
-            os.link(source, target)
-
-    def done(self) -> None:
-        """The pages were published: the folder now mirrors `out`."""
-        if self.kept:
-            (self.folder / self.MARKER).unlink(missing_ok=True)
-        else:
-            discard(self.folder)
-
-    def failed(self) -> None:
-        """The build failed after the folder was changed: the next one starts it over."""
-        if not self.kept:
-            discard(self.folder)
-
-    def forget(self) -> None:
-        """The article pages of `out` changed without the folder (a build from nothing, a build
-        without the index): the next build that indexes makes the folder again."""
-        if self.kept and self.folder.is_dir():
-            (self.folder / self.MARKER).touch()
+def _filings(config: SiteConfig, articles: Sequence[Article], taxonomy) -> dict[str, Filing]:
+    """Under which names each article is filed (its search document's filters): the names the
+    listings show, which depend on every article (the spelling most articles use wins)."""
+    levels = {level.key: level.name for level in config.levels}
+    unit_of = taxonomy.unit_of
+    filings = {}
+    for article in articles:
+        unit = unit_of.get(name_key(article.unit)) if article.unit else None
+        filings[article.source] = Filing(levels.get(article.level, article.level), unit.name if unit else "",
+                                         tuple(t.name for t in taxonomy.article_authors(article)),
+                                         tuple(t.name for t in taxonomy.article_topics(article)))
+    return filings

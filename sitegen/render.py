@@ -69,6 +69,16 @@ def _bytecode_folder(root: Path) -> Path:
     return base / GENERATOR
 
 
+def thumbnail_url(path: str, images: dict, base_path: str) -> str:
+    """URL of the smallest rendition of an image (search results show it at 8rem)."""
+    info = images.get(path)
+    if info is None or not info.variants:
+        if path.startswith(("https://", "http://")):
+            return path
+        return base_path + path.lstrip("/")
+    return base_path + min(info.variants, key=lambda v: (v.width, v.format != "WEBP")).path
+
+
 def make_environment(root: Path, site: Site) -> jinja2.Environment:
     """Jinja with autoescape and StrictUndefined: a template typo fails the build.
 
@@ -181,11 +191,7 @@ def make_environment(root: Path, site: Site) -> jinja2.Environment:
         return Markup("<picture><source{}>{}</picture>").format(_attrs(source), tag)
 
     def thumbnail(path: str) -> str:
-        """URL of the smallest rendition of an image (search results show it at 8rem)."""
-        info = site.images.get(path)
-        if info is None or not info.variants:
-            return url(path)
-        return config.base_path + min(info.variants, key=lambda v: (v.width, v.format != "WEBP")).path
+        return thumbnail_url(path, site.images, config.base_path)
 
     def memoised_macro(name: str):
         """The macro `name` of its partial (TEMPLATE_GLOBALS), rendered once per article and

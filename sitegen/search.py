@@ -1,33 +1,53 @@
-"""Index stage: Pagefind builds the search index of the article pages, offline.
+"""Index stage: the search index of the articles, in shards, kept in .cache/ between builds.
 
-The binary comes from the pinned pagefind-bin wheel; nothing is downloaded.
-It runs on the staging folder before that folder replaces output/, so a
-failed index leaves the previous site in place like any other failure.
+    articles ──▶ search documents ──▶ shards (by date) ──▶ Pagefind, per changed shard ──▶ lexicon ──▶ pagefind/
+
+Everything is written in .cache/<build>.search/ first: the search documents (searchdocs.py) in
+docs/<shard>/, each shard's Pagefind bundle in bundles/<shard>/, each shard's vocabulary in
+vocab/<shard>.txt, the lexicon (lexicon.py) and shards.json. Nothing of output/ changes until
+publish(), which the build calls once every stage has succeeded, so a failed index leaves the
+previous site as it was.
+
+An article's document is written again only when the article, the names it is filed under, or
+the settings documents depend on changed; a shard is indexed again only when one of its documents
+changed; Pagefind runs on as many shards at once as there are cores. The published tree:
+
+    pagefind/pagefind.js, pagefind-worker.js, wasm.*.pagefind   Pagefind's engine, loaded once (the page
+                                                               runs it without its worker)
+    pagefind/shards.json                                       the shards, newest first, their vocabulary
+                                                               pages' ids, the lexicon's files
+    pagefind/lexicon/<hash>.json                               which shards hold each word
+    pagefind/<shard>/…                                         one Pagefind index per shard
 """
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import os
 import shutil
-import subprocess
-import sys
-from dataclasses import dataclass
-from fnmatch import fnmatchcase
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import AbstractSet
+from typing import Sequence
 
 import cbor2
 
+from . import pagefind
 from .errors import BuildError, Diagnostic
+from .i18n import format_short_date
+from .lexicon import lexicon_files
+from .models import Article
+from .parallel import map_chunks, workers
+from .render import thumbnail_url
+from .searchdocs import VOCABULARY_PAGE, VOCABULARY_URL, body_blocks, document, document_keys, vocabulary_page
+from .searchtext import Glossary
+from .shards import Shard, plan_shards
+from .write import discard
 
 BUNDLE_DIR = "pagefind"
-# Pagefind's ready-made interfaces; the portal has its own Vietnamese search page
-# (assets/search.js), so these are removed to keep the published site small.
-UNUSED_BUNDLE_FILES = ("pagefind-ui.js", "pagefind-ui.css", "pagefind-component-ui.js", "pagefind-component-ui.css",
-                       "pagefind-modular-ui.js", "pagefind-modular-ui.css", "pagefind-highlight.js")
-TIMEOUT_SECONDS = 600
+MANIFEST = "shards.json"
+DOCUMENTS_VERSION = 1      # raise when document() writes something else: every document is written again
+STATE_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -37,87 +57,282 @@ class IndexReport:
     pages: int
     bytes: int
     files: int
-    live: frozenset[str] = frozenset()      # the bundle's files (relative paths) this index uses
+    shards: int = 0
+    indexed: int = 0                 # shards Pagefind indexed in this build
+    engine: str = ""                 # "Pagefind 1.6.0 (npm)"
+    live: dict[str, str] = field(default_factory=dict, repr=False)   # published path -> file in .cache
 
 
-def pagefind_command() -> list[str]:
-    """The pinned Pagefind binary shipped inside the pagefind-bin wheel."""
-    try:
-        import pagefind_bin
-    except ImportError:
-        raise BuildError([Diagnostic("requirements.txt", "search", "pagefind[bin] is not installed; "
-                                     "run pip install -r requirements.txt, or build with --no-search")]) from None
-    binary = Path(pagefind_bin.__file__).parent / ("pagefind.exe" if os.name == "nt" else "pagefind")
-    return [str(binary)] if binary.exists() else [sys.executable, "-m", "pagefind_bin"]
+@dataclass(frozen=True)
+class Filing:
+    """What an article's search document says besides its text, worked out in the build."""
+
+    level: str
+    unit: str
+    authors: tuple[str, ...]
+    topics: tuple[str, ...]
 
 
-def build_index(site_dir: Path, glob: str, bundle_cache: Path | None = None, publish: bool = True) -> IndexReport:
-    """Index the HTML files matching `glob` in `site_dir` into `site_dir/pagefind/`.
+class SearchIndex:
+    """The search index of one output folder (see the module's docstring)."""
 
-    With `bundle_cache` (a folder in .cache/ kept from build to build) Pagefind writes its bundle
-    there and the bundle is then linked into `site_dir`, or, with publish=False, left for
-    publish_bundle() to put where it belongs. Pagefind names most of its files by a
-    hash of their content and does not write a file that is already there, and writing (each
-    file gzipped at the best level) is about half of its time on 10,000 articles: an index
-    rebuilt after an edit costs about two thirds of the first one (docs/performance.md).
-    """
-    work = bundle_cache if bundle_cache is not None else site_dir / BUNDLE_DIR
-    if bundle_cache is not None and bundle_cache.is_dir():
-        # Pagefind rewrites its fixed-name files (pagefind.js, the entry file…) in place. Remove
-        # them first, so it writes new ones: a kept file is hard-linked into the published site,
-        # and from there into the releases deploy/lib.sh keeps.
-        for path in bundle_cache.iterdir():
-            if path.is_file() and not content_named(path.name):
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.docs, self.bundles, self.vocab = folder / "docs", folder / "bundles", folder / "vocab"
+        self.state_path = folder / "state.json"
+
+    # -- the stage ---------------------------------------------------------------------------
+
+    def update(self, root: Path, articles: Sequence[Article], digests: dict[str, bytes],
+               filings: dict[str, Filing], config, images: dict, shard_size: int) -> IndexReport:
+        """Bring documents, shard bundles, lexicon and manifest up to date with `articles`.
+        Raises BuildError (naming Pagefind's complaint) if a shard cannot be indexed."""
+        engine = pagefind.find_engine(root)
+        glossary = Glossary(config.glossary)
+        frame = _digest(repr((DOCUMENTS_VERSION, sorted(config.glossary.items()), config.base_path,
+                              config.timezone)))
+        for legacy in (".pagefind", ".pages"):      # the single index of earlier versions
+            discard(self.folder.with_suffix(legacy))
+        state = self._load_state()
+        if state.get("frame") != frame or state.get("engine") != str(engine) or not self.docs.is_dir():
+            # documents written with other settings, or indexed by another Pagefind: start over
+            discard(self.folder)
+            state = {}
+        self.folder.mkdir(parents=True, exist_ok=True)
+        known: dict[str, list] = state.get("docs", {})
+        tz = config.tz
+        # oldest first (the articles come newest first)
+        shards = plan_shards([(_local_date(articles[n], tz), n) for n in range(len(articles) - 1, -1, -1)], shard_size)
+        shard_of = {n: shard.id for shard in shards for n in shard.members}
+
+        # 1. documents: write those whose inputs changed, move those whose shard changed
+        keys: list[str] = []
+        todo: list[int] = []
+        for n, article in enumerate(articles):
+            filing = filings[article.source]
+            key = _digest(repr((digests.get(article.source), filing))) if article.source in digests else ""
+            keys.append(key)
+            rel = article.route.file
+            had = known.get(rel)
+            if not key or had is None or had[1] != key:
+                todo.append(n)
+            elif had[0] != shard_of[n]:
+                self._move(rel, had[0], shard_of[n])
+
+        def job(start: int, end: int) -> list[tuple[int, str]]:
+            made = []
+            for n in todo[start:end]:
+                article = articles[n]
+                text = _document(article, filings[article.source], glossary, config, images)
+                data = text.encode("utf-8")
+                path = self.docs / shard_of[n] / article.route.file
+                _replace(path, data)
+                made.append((n, hashlib.sha256(data).hexdigest()[:16]))
+            return made
+
+        written = dict(map_chunks(job, len(todo)))
+        docs: dict[str, list] = {}
+        for n, article in enumerate(articles):
+            rel = article.route.file
+            digest = written.get(n) or known[rel][2]
+            if n in written and rel in known and known[rel][0] != shard_of[n]:
+                (self.docs / known[rel][0] / rel).unlink(missing_ok=True)
+            docs[rel] = [shard_of[n], keys[n], digest]
+        for rel in known.keys() - docs.keys():          # articles gone (or moved to another address)
+            (self.docs / known[rel][0] / rel).unlink(missing_ok=True)
+
+        # 2. shards: index those whose documents changed
+        previous = state.get("shards", {})
+        digest_of = {}
+        for shard in shards:
+            members = sorted(f"{articles[n].route.file} {docs[articles[n].route.file][2]}" for n in shard.members)
+            digest_of[shard.id] = _digest("\n".join(members))
+        changed = [s for s in shards if previous.get(s.id, {}).get("digest") != digest_of[s.id]
+                   or not (self.bundles / s.id / "pagefind-entry.json").is_file()]
+        for gone in previous.keys() - digest_of.keys():
+            discard(self.docs / gone)
+            discard(self.bundles / gone)
+            (self.vocab / f"{gone}.txt").unlink(missing_ok=True)
+        vocabularies = {}
+        for shard in changed:
+            vocabularies[shard.id] = self._vocabulary(shard.id)
+        skips = self._index(engine, changed)
+
+        # 3. what each shard publishes, the lexicon and the manifest
+        shard_info, live = [], {}
+        redone = {s.id for s in changed}
+        for shard in shards:
+            bundle = self.bundles / shard.id
+            names = previous.get(shard.id, {}).get("live") if shard.id not in redone else None
+            if names is None:
+                names = sorted(pagefind.live_files(bundle))
+            for rel in names:
+                live[f"{shard.id}/{rel}"] = str(bundle / rel)
+            entry = (bundle / "pagefind-entry.json").read_bytes()
+            skip = skips.get(shard.id) or previous.get(shard.id, {}).get("skip") \
+                or pagefind.page_id(bundle, VOCABULARY_URL)
+            shard_info.append({"id": shard.id, "first": shard.first.isoformat(), "last": shard.last.isoformat(),
+                               "pages": len(shard.members), "entry": hashlib.sha256(entry).hexdigest()[:12],
+                               "skip": skip, "names": names})
+        newest = self.bundles / shards[0].id
+        for name in self._engine_files(newest):
+            live[name] = str(newest / name)
+        lexicon, files = lexicon_files([vocabularies.get(s.id) or self._read_vocabulary(s.id) for s in shards])
+        lexicon_dir = self.folder / "lexicon"
+        lexicon_dir.mkdir(exist_ok=True)
+        for name, data in files.items():
+            path = self.folder / name
+            if not path.exists():
+                _replace(path, data)
+            live[name] = str(path)
+        for path in lexicon_dir.iterdir():
+            if f"lexicon/{path.name}" not in files:
                 path.unlink()
-    command = [*pagefind_command(), "--site", str(site_dir), "--glob", glob, "--output-path", str(work), "--silent"]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=False)
-    except (OSError, subprocess.TimeoutExpired) as err:
-        raise BuildError([Diagnostic("pagefind", "search", f"could not run Pagefind: {err}")]) from None
-    if done.returncode != 0:
-        detail = (done.stderr or done.stdout).strip().splitlines()
-        raise BuildError([Diagnostic("pagefind", "search", line) for line in detail[-5:] or ["Pagefind failed"]])
-    for name in UNUSED_BUNDLE_FILES:
-        (work / name).unlink(missing_ok=True)
-    try:
-        canonicalise(work)
-        live = frozenset(live_files(work))
-    except (OSError, ValueError, IndexError, TypeError, KeyError, cbor2.CBORError) as err:
-        raise BuildError([Diagnostic("pagefind", "search", f"could not make the index reproducible: {err}")]) from None
-    if bundle_cache is not None:
-        _prune(work, live)
-        if publish:
-            publish_bundle(work, site_dir / BUNDLE_DIR, live)
-    size = sum(os.stat(os.path.join(work, rel)).st_size for rel in live)
-    pages = sum(1 for rel in live if rel.startswith("fragment/"))
-    return IndexReport(pages=pages, bytes=size, files=len(live), live=live)
+        manifest = {"version": 1, "pagefind": engine.version,
+                    "shards": [{k: v for k, v in info.items() if k != "names"} for info in shard_info],
+                    "lexicon": lexicon}
+        manifest_path = self.folder / MANIFEST
+        _replace(manifest_path, json.dumps(manifest, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        live[MANIFEST] = str(manifest_path)
 
+        self._save_state({"version": STATE_VERSION, "frame": frame, "engine": str(engine), "docs": docs,
+                          "shards": {info["id"]: {"digest": digest_of[info["id"]], "live": info["names"],
+                                                  "skip": info["skip"]}
+                                     for info in shard_info}})
+        size = sum(os.stat(path).st_size for path in live.values())
+        return IndexReport(pages=len(articles), bytes=size, files=len(live), shards=len(shards),
+                           indexed=len(changed), engine=str(engine), live=live)
 
-def publish_bundle(bundle: Path, target: Path, live: frozenset[str]) -> None:
-    """Make `target` (the pagefind/ folder of a site, new or published) hold exactly the `live`
-    files of the kept bundle, as hard links. A content-named file already there has the same
-    bytes and is left alone; a fixed-name file whose bytes differ is replaced by a new link
-    renamed over it; a file the index no longer uses is removed. Nothing is written in place:
-    Pagefind skips the content-named files that exist, and build_index removes the fixed-name
-    ones before Pagefind writes them anew."""
-    source_dir, target_dir = os.path.join(bundle, ""), os.path.join(target, "")
-    made: set[str] = set()
-    for rel in sorted(live):
-        source, dest = source_dir + rel, target_dir + rel
-        folder = rel.rpartition("/")[0]
-        if folder not in made:                      # four folders for 10,000 files
-            os.makedirs(target_dir + folder, exist_ok=True)
-            made.add(folder)
-        try:
-            _link(source, dest)
-            continue
-        except FileExistsError:
-            if content_named(rel) or _same_bytes(source, dest):
+    def publish(self, target: Path, report: IndexReport) -> None:
+        """Make `target` (a site's pagefind/ folder) hold exactly the index's files, as hard links.
+
+        A file that is already there with the same bytes is left alone; one whose bytes differ
+        is replaced by a new link renamed over it; a file the index no longer uses is removed.
+        Nothing is written in place: output/ may be hard-linked into deploy/lib.sh's releases.
+        """
+        target_dir = os.path.join(target, "")
+        made: set[str] = set()
+        for rel, source in sorted(report.live.items()):
+            dest = target_dir + rel
+            folder = os.path.dirname(dest)
+            if folder not in made:
+                os.makedirs(folder, exist_ok=True)
+                made.add(folder)
+            try:
+                _link(source, dest)
                 continue
-        partial = f"{dest}.{os.getpid()}.part"
-        _link(source, partial)
-        os.replace(partial, dest)
-    _prune(target, live)
+            except FileExistsError:
+                if _same_file(source, dest, rel):
+                    continue
+            partial = f"{dest}.{os.getpid()}.part"
+            _link(source, partial)
+            os.replace(partial, dest)
+        for folder, subfolders, names in os.walk(target, topdown=False):
+            for name in names:
+                path = os.path.join(folder, name)
+                if os.path.relpath(path, target).replace(os.sep, "/") not in report.live:
+                    os.unlink(path)
+            if folder != str(target) and not os.listdir(folder):
+                os.rmdir(folder)
+
+    # -- parts -------------------------------------------------------------------------------
+
+    def _engine_files(self, bundle: Path) -> list[str]:
+        entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
+        names = list(pagefind.ENGINE_FILES)
+        for language in entry["languages"].values():
+            names.append(f"wasm.{language['wasm'].rpartition('/')[2].removeprefix('wasm.')}.pagefind")
+        return names
+
+    def _index(self, engine: pagefind.Engine, shards: list[Shard]) -> dict[str, str]:
+        """Run Pagefind on each shard's documents, as many at once as there are cores; the id of
+        each shard's vocabulary page in its results."""
+        skips: dict[str, str] = {}
+
+        def one(shard: Shard) -> None:
+            bundle = self.bundles / shard.id
+            pagefind.run(engine, self.docs / shard.id, bundle)
+            try:
+                pagefind.canonicalise(bundle)
+                engine_files = pagefind.share_engine(bundle)
+                pagefind.prune(bundle, pagefind.live_files(bundle) | set(engine_files))
+                skips[shard.id] = pagefind.page_id(bundle, VOCABULARY_URL)
+            except (OSError, ValueError, IndexError, TypeError, KeyError, cbor2.CBORError) as err:
+                raise BuildError([Diagnostic("pagefind", "search",
+                                             f"shard {shard.id}: could not read Pagefind's index: {err}")]) from None
+
+        self.bundles.mkdir(parents=True, exist_ok=True)
+        with ThreadPoolExecutor(max(1, min(workers(), len(shards)))) as pool:
+            for future in [pool.submit(one, shard) for shard in shards]:
+                future.result()
+        return skips
+
+    def _vocabulary(self, shard: str) -> list[str]:
+        """The keys of a shard's documents (read from them), written with its vocabulary page."""
+        found: set[str] = set()
+        folder = self.docs / shard
+        for directory, _, names in os.walk(folder):
+            for name in names:
+                path = os.path.join(directory, name)
+                if name.endswith(".html") and not path.endswith(VOCABULARY_PAGE):
+                    with open(path, encoding="utf-8") as file:
+                        found.update(document_keys(file.read()))
+        words = sorted(found)
+        _replace(folder / VOCABULARY_PAGE, vocabulary_page(words).encode("utf-8"))
+        self.vocab.mkdir(parents=True, exist_ok=True)
+        _replace(self.vocab / f"{shard}.txt", "\n".join(words).encode("utf-8"))
+        return words
+
+    def _read_vocabulary(self, shard: str) -> list[str]:
+        try:
+            return (self.vocab / f"{shard}.txt").read_text(encoding="utf-8").split()
+        except FileNotFoundError:
+            return self._vocabulary(shard)
+
+    def _move(self, rel: str, old: str, new: str) -> None:
+        source, target = self.docs / old / rel, self.docs / new / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)
+
+    def _load_state(self) -> dict:
+        try:
+            state = json.loads(self.state_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return state if isinstance(state, dict) and state.get("version") == STATE_VERSION else {}
+
+    def _save_state(self, state: dict) -> None:
+        _replace(self.state_path, json.dumps(state, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+def _document(article: Article, filing: Filing, glossary: Glossary, config, images: dict) -> str:
+    local = _local(article, config.tz)
+    filters = {"level": [filing.level], "unit": [filing.unit] if filing.unit else [],
+               "author": list(filing.authors), "topic": list(filing.topics), "year": [str(local.year)]}
+    image = article.share_image(config.base_path)
+    return document(article.title, body_blocks(str(article.body)), glossary, filters=filters,
+                    sort_date=int(article.date.stamp), shown_date=format_short_date(article.date, config.tz, True),
+                    image=thumbnail_url(image, images, config.base_path) if image else "")
+
+
+def _local(article: Article, tz):
+    return article.date.value.astimezone(tz) if article.date.has_time else article.date.value
+
+
+def _local_date(article: Article, tz):
+    return _local(article, tz).date()
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write a file whole under a temporary name and rename it over the old one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.part")
+    partial.write_bytes(data)
+    os.replace(partial, path)
 
 
 def _link(source: str, dest: str) -> None:
@@ -132,122 +347,15 @@ def _link(source: str, dest: str) -> None:
         shutil.copyfile(source, dest)
 
 
-def _same_bytes(a: str, b: str) -> bool:
+def _same_file(a: str, b: str, rel: str) -> bool:
+    """Whether `b` already has the bytes of `a` (a content-named file of that name always has)."""
     try:
-        if os.stat(a).st_size != os.stat(b).st_size:
-            return False
-        with open(a, "rb") as first, open(b, "rb") as second:
-            return first.read() == second.read()
+        sa, sb = os.stat(a), os.stat(b)
     except FileNotFoundError:
         return False
-
-
-def content_named(rel: str) -> bool:
-    """Whether a bundle file is named by a hash of its content (two files of that name are equal)."""
-    return "/" in rel or rel.endswith(".pf_meta")
-
-
-def live_files(bundle: Path) -> set[str]:
-    """The files of the bundle the current index uses (relative paths): the fixed files, and the
-    metadata, word index chunks, fragments and filters its metadata names."""
-    live = {p.name for p in bundle.iterdir() if p.is_file() and not p.name.endswith(".pf_meta")}
-    entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
-    for language in entry["languages"].values():
-        live.add(f"pagefind.{language['hash']}.pf_meta")
-        meta = _read(bundle / f"pagefind.{language['hash']}.pf_meta")
-        live.update(f"fragment/{page[0]}.pf_fragment" for page in meta[1])
-        live.update(f"index/{chunk[2]}.pf_index" for chunk in meta[2])
-        live.update(f"filter/{item[1]}.pf_filter" for item in meta[3])
-    return live
-
-
-def _prune(bundle: Path, live: AbstractSet[str]) -> None:
-    """Delete what earlier indexes left in a bundle folder and this one does not use."""
-    for folder in ("", "fragment", "index", "filter"):
-        base = os.path.join(bundle, folder)
-        if not os.path.isdir(base):
-            continue
-        with os.scandir(base) as entries:           # 10,000 fragments: no Path object per file
-            for entry in entries:
-                rel = f"{folder}/{entry.name}" if folder else entry.name
-                if rel not in live and entry.is_file():
-                    os.unlink(entry.path)
-
-
-_DIGITS = {"{year}": "[0-9]" * 4, "{month}": "[0-9]" * 2, "{day}": "[0-9]" * 2}
-
-
-def article_glob(permalink: str) -> str:
-    """A glob matching the article pages of a permalink pattern:
-    "{year}/{month}/{slug}/" → "[0-9][0-9][0-9][0-9]/[0-9][0-9]/*/index.html".
-
-    It narrows what Pagefind reads (only pages marked data-pagefind-body are indexed anyway):
-    with digits for the date parts, the archive's own pages ("2019/trang/2/", "2019/12/trang/2/")
-    are not read at all. glob_matches() reads a glob the way Pagefind does.
-    """
-    parts = [_DIGITS.get(part, "*" if "{" in part else part) for part in permalink.strip("/").split("/")]
-    return "/".join(parts) + "/index.html"
-
-
-def glob_matches(rel: str, glob: str) -> bool:
-    """Whether an output path matches a glob the way Pagefind reads it: "*" stays within one folder
-    (Python's fnmatch alone would let it cross "/")."""
-    parts, patterns = rel.split("/"), glob.split("/")
-    return len(parts) == len(patterns) and all(fnmatchcase(p, g) for p, g in zip(parts, patterns))
-
-
-SIGNATURE = b"pagefind_dcd"
-
-
-def _read(path: Path) -> object:
-    data = gzip.decompress(path.read_bytes())
-    if not data.startswith(SIGNATURE):
-        raise ValueError(f"{path.name}: not a Pagefind index file")
-    return cbor2.loads(data[len(SIGNATURE):])
-
-
-def _write(folder: Path, prefix: str, suffix: str, value: object, digits: int) -> str:
-    """Write `value` as a Pagefind file named by the hash of its content; return the hash part."""
-    payload = SIGNATURE + cbor2.dumps(value)
-    name = f"{prefix}_{hashlib.sha256(payload).hexdigest()[:digits]}"
-    path = folder / f"{name}{suffix}"
-    # A file of that name has these bytes. It may be hard-linked into a published site: never
-    # write it again in place.
-    if not path.exists():
-        path.write_bytes(gzip.compress(payload, mtime=0))
-    return name
-
-
-def canonicalise(bundle: Path) -> None:
-    """Make Pagefind's output byte-identical from build to build.
-
-    Pagefind 1.5 writes the values of each filter, and the list of filters,
-    in hash-map order, which changes from run to run (its fragments and word
-    index are already stable). Sort them, name each rewritten file by a hash
-    of its content, and point the metadata file and pagefind-entry.json at
-    the new names. The files stay Pagefind's own format (gzip + CBOR).
-    """
-    entry_path = bundle / "pagefind-entry.json"
-    entry = entry_path.read_text(encoding="utf-8")
-    # the metadata files this run wrote, by the entry file (a kept bundle also holds older ones)
-    current = [language["hash"] for language in json.loads(entry)["languages"].values()]
-    for meta_path in [bundle / f"pagefind.{name}.pf_meta" for name in sorted(current)]:
-        old_meta = meta_path.name[len("pagefind."):-len(".pf_meta")]
-        language = old_meta.split("_")[0]
-        meta = _read(meta_path)
-        filters_dir = bundle / "filter"
-        renamed = []
-        for name, old_hash in meta[3]:
-            old_file = filters_dir / f"{old_hash}.pf_filter"
-            filter_name, values = _read(old_file)
-            values = sorted(([value, sorted(pages)] for value, pages in values), key=lambda item: item[0])
-            new_hash = _write(filters_dir, language, ".pf_filter", [filter_name, values], 7)
-            if new_hash != old_hash:
-                old_file.unlink()
-            renamed.append([name, new_hash])
-        meta[3] = sorted(renamed)
-        new_meta = _write(bundle, f"pagefind.{language}", ".pf_meta", meta, 10)[len("pagefind."):]
-        if new_meta != old_meta:
-            meta_path.unlink()
-        entry = entry.replace(f'"{old_meta}"', f'"{new_meta}"')
-    entry_path.write_text(entry, encoding="utf-8")
+    if (sa.st_ino, sa.st_dev) == (sb.st_ino, sb.st_dev) or (pagefind.content_named(rel) or rel.startswith("lexicon/")):
+        return True
+    if sa.st_size != sb.st_size:
+        return False
+    with open(a, "rb") as first, open(b, "rb") as second:
+        return first.read() == second.read()

@@ -62,7 +62,9 @@ def fold(text: str) -> str:
     """Lowercase `text` and strip Vietnamese diacritics: "Đại hội" → "dai hoi"."""
     text = nfc(text).translate(ETH_FIX).replace("đ", "d").replace("Đ", "D")
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    # every mark (category M), as the web editor's JavaScript drops them (\p{M}): not only those
+    # with a combining class (U+16F4F, a mark of class 0, made "0𖽏0" two slugs)
+    return "".join(c for c in decomposed if not unicodedata.category(c).startswith("M")).lower()
 
 
 def slugify(text: str, max_length: int = SLUG_MAX) -> str:

@@ -107,3 +107,17 @@ def sample(tmp_path) -> Path:
         shutil.copytree(REPO / name, root / name)
     shutil.copy(REPO / "site.yaml", root / "site.yaml")
     return root
+
+
+def search_documents(root: Path, output: Path | None = None) -> dict[str, str]:
+    """The search documents Pagefind read for the site at `root` built into `output` (output/):
+    the article's address ("/2019/12/x/") -> the document's text. Vocabulary pages left out."""
+    from sitegen.cache import search_path
+
+    docs = search_path(root, output or root / "output") / "docs"
+    found = {}
+    for path in sorted(docs.rglob("index.html")):
+        rel = path.relative_to(docs).parts[1:-1]         # <shard>/<address>/index.html
+        if rel and not rel[0].startswith("_"):
+            found["/" + "/".join(rel) + "/"] = path.read_text(encoding="utf-8")
+    return found

@@ -53,8 +53,10 @@ def unsafe_parts(html: str, fragment: bool = False) -> list[str]:
         if fragment and tag in FORBIDDEN_TAGS + ("script", "form", "meta"):
             found.append(f"<{tag}>")
         elif not fragment:
-            if tag in FORBIDDEN_TAGS and not (tag == "link" and attrs.get("rel") in (
-                    "stylesheet", "icon", "apple-touch-icon", "canonical", "alternate")):
+            own_index = re.fullmatch(r"/(?:[\w-]+/)*pagefind/(?:shards\.json|pagefind\.js|wasm\.unknown\.pagefind)", attrs.get("href", ""))
+            if tag in FORBIDDEN_TAGS and not (tag == "link" and (attrs.get("rel") in (
+                    "stylesheet", "icon", "apple-touch-icon", "canonical", "alternate")
+                    or (attrs.get("rel") in ("preload", "modulepreload") and own_index))):
                 found.append(f"<{tag}>")
             if tag == "form" and not attrs.get("action", "").endswith("/tim-kiem/"):
                 found.append(f"<form action={attrs.get('action')}>")

@@ -98,3 +98,24 @@ def test_instructions_counts_a_cold_check_build(tmp_path):
     # the stages' shares of the time (the Markdown is converted while loading: see load_site)
     assert re.search(r"^shares +load \d+%.*render \d+%", done.stdout, re.M), done.stdout
     assert not (tmp_path / "corpus-20" / ".cache").exists() and not (tmp_path / "corpus-20" / "output").exists()
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs Debian's chromium")
+def test_search_latency_builds_a_corpus_and_times_its_queries_in_chromium(tmp_path):
+    """The search benchmark end to end on a tiny corpus: build, edit, serve, two queries."""
+    if not corpus.MAKE_CORPUS.exists():
+        pytest.skip("needs ../shared/bench/make_corpus.py")
+    report = tmp_path / "report.txt"
+    done = subprocess.run([sys.executable, str(REPO / "benchmarks/search_latency.py"), "--articles", "40",
+                           "--work", str(tmp_path / "work"), "--profiles", "fast", "--queries", "common-1,none-1",
+                           "--timeout", "60", "--out", str(report)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    text = report.read_text(encoding="utf-8")
+    assert re.search(r"^index \(search stage\)\s+[\d.]+ s", text, re.M), text
+    assert re.search(r"^peak memory, Pagefind\s+\d+ MiB", text, re.M), text
+    assert re.search(r"^index after one edit\s+[\d.]+ s", text, re.M), text
+    rows = {line.split()[0]: line.split() for line in text.splitlines() if line.startswith(("common-1", "none-1"))}
+    results, shown = int(rows["common-1"][2]), int(rows["common-1"][3])
+    assert results > 0 and shown == min(10, results), rows
+    assert rows["none-1"][2:4] == ["0", "0"], rows
+    assert re.search(r"^fast\s+2\s+0\s+\d+", text, re.M), text

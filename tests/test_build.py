@@ -1,6 +1,8 @@
 """End to end: small sites built by the real command line, valid and invalid."""
 import gc
+import gzip
 import hashlib
+import json
 import re
 import os
 import subprocess
@@ -42,13 +44,13 @@ def test_small_site_article_page_shows_every_field(site):
     for expected in ("<h1>Công đoàn Viên chức tỉnh tổ chức Hội nghị</h1>",
                      '>Thứ Tư, 25/12/2019 - 19:10 (GMT+7)</time>', '<time datetime="2019-12-25T19:10:00+07:00"',
                      "Thứ Năm, 26/12/2019 - 08:00 (GMT+7)",
-                     '<a href="/tac-gia/van-huynh/" data-pagefind-filter="author">Văn Huỳnh</a>, '
-                     '<a href="/tac-gia/hai-yen/" data-pagefind-filter="author">Hải Yến</a>',
-                     '<a class="unit" href="/don-vi/cong-doan-vien-chuc-tinh-soc-trang/" data-pagefind-filter="unit">'
+                     '<a href="/tac-gia/van-huynh/">Văn Huỳnh</a>, '
+                     '<a href="/tac-gia/hai-yen/">Hải Yến</a>',
+                     '<a class="unit" href="/don-vi/cong-doan-vien-chuc-tinh-soc-trang/">'
                      'Công đoàn Viên chức tỉnh Sóc Trăng</a>',
-                     '<a class="level" href="/cap/cap-tren-co-so/" data-pagefind-filter="level">Cấp trên cơ sở</a>',
-                     '<li><a href="/chu-de/thi-dua/" data-pagefind-filter="topic">Thi đua</a></li>',
-                     '<li><a href="/chu-de/hoi-nghi/" data-pagefind-filter="topic">Hội nghị</a></li>',
+                     '<a class="level" href="/cap/cap-tren-co-so/">Cấp trên cơ sở</a>',
+                     '<li><a href="/chu-de/thi-dua/">Thi đua</a></li>',
+                     '<li><a href="/chu-de/hoi-nghi/">Hội nghị</a></li>',
                      '<img src="/2019/12/anh/hoi-nghi.jpg" alt="Quang cảnh" width="800" height="600"', "<figcaption>Quang cảnh hội nghị</figcaption>",
                      '<h2 id="ket-qua-dat-duoc">', '<meta name="description" content="Đoạn đầu tiên của bài.">',
                      '<html lang="vi">'):
@@ -319,20 +321,33 @@ def test_search_index_built_and_reported(site):
     site.add("a.md", body="Đại hội công đoàn.")
     result = site.build()
     assert result.code == 0
-    assert (site.output / "pagefind/pagefind.js").is_file()
+    for name in ("pagefind.js", "pagefind-worker.js", "wasm.unknown.pagefind", "shards.json"):
+        assert (site.output / "pagefind" / name).is_file(), name
     assert not (site.output / "pagefind/pagefind-ui.js").exists()
-    assert re.search(r"search [0-9.]+s[,)].*\); search index 1 pages, \d+ KiB", result.out)
+    found = re.search(r"search [0-9.]+s[,)].*\); search index 1 pages in 1 shard\(s\) \(1 indexed\), \d+ KiB, "
+                      r"Pagefind (\d+\.\d+\.\d+) \((npm|pip)\)", result.out)
+    assert found, result.out
+    manifest = json.loads((site.output / "pagefind/shards.json").read_text(encoding="utf-8"))
+    assert manifest["pagefind"] == found.group(1)
+    # the page leaves out each shard's vocabulary page by the id the manifest gives
+    (shard,) = manifest["shards"]
+    fragment = gzip.decompress((site.output / "pagefind" / shard["id"] / "fragment"
+                                / f"{shard['skip']}.pf_fragment").read_bytes())
+    assert json.loads(fragment[len(b"pagefind_dcd"):])["url"] == "/_tu-vung/"
     result = site.build("--no-search")
     assert result.code == 0 and "search index skipped" in result.out
     assert not (site.output / "pagefind").exists()
 
 
 def test_failed_indexing_keeps_previous_output(site, monkeypatch):
+    from sitegen.pagefind import Engine
+
     site.add("a.md")
     assert site.build().code == 0
     before = tree(site.output)
-    monkeypatch.setattr("sitegen.search.pagefind_command", lambda: [sys.executable, "-c", "import sys; "
-                        "print('Error: simulated failure', file=sys.stderr); sys.exit(3)"])
+    monkeypatch.setattr("sitegen.pagefind.find_engine", lambda root: Engine(
+        (sys.executable, "-c", "import sys; print('Error: simulated failure', file=sys.stderr); sys.exit(3)"),
+        "1.6.0", "test"))
     site.add("b.md", title="Bài mới")
     result = site.build()
     assert result.code == 1
@@ -358,12 +373,27 @@ def test_clean_builds_in_different_places_and_times_are_identical(tmp_path, monk
     assert outputs[0] == outputs[1] and len(outputs[0]) > 50
 
 
-def test_search_reads_only_article_pages():
-    from sitegen.search import article_glob, glob_matches
+def test_search_documents_hold_only_article_text(site):
+    """Pagefind reads one small document per article: the title and the body (a figure's
+    caption, not its alt text), filters, date and image; nothing of the page around them."""
+    from .test_images import encoded
 
-    glob = article_glob("{year}/{month}/{slug}/")
-    assert glob_matches("2019/12/hoi-nghi-cong-doan/index.html", glob)
-    for other in ("2019/trang/2/index.html", "chu-de/thi-dua/trang/index.html", "cap/tinh/trang/index.html",
-                  "2019/12/trang/2/index.html", "index.html", "2019/12/hoi-nghi/anh/index.html"):
-        assert not glob_matches(other, glob), other
-    assert article_glob("tin-tuc/{year}/{slug}/") == "tin-tuc/[0-9][0-9][0-9][0-9]/*/index.html"
+    site.write("content/2019/12/anh.jpg", encoded(800, 600))
+    site.add("2019/12/a.md", title='"Đại hội CĐVC"', unit="Công đoàn Viên chức tỉnh", topics="Thi đua",
+             date="2019-12-25", body='Đoạn một.\n\n![Ảnh chụp](anh.jpg "Chú thích ảnh")\n\n## Tiêu đề phụ\n\nĐoạn hai.')
+    assert site.build().code == 0
+    (docs,) = site.root.glob(".cache/build-*.search/docs")
+    pages = sorted(p.relative_to(docs).as_posix() for p in docs.rglob("index.html"))
+    assert pages == ["2019/2019/12/dai-hoi-cdvc/index.html", "2019/_tu-vung/index.html"]
+    text = (docs / pages[0]).read_text(encoding="utf-8")
+    mark, stroke = "\u01c2", "\u0345"
+    assert f"<h1>D{stroke}ại{mark} hội{mark} CD{stroke}VC{mark}</h1>" in text
+    assert f"<h2>Tiêu{mark} d{stroke}ề{mark} phụ{mark}</h2>" in text
+    assert f"Chú{mark} thích{mark} ảnh{mark}" in text and "chụp" not in text
+    assert '<span data-pagefind-filter="unit">Công đoàn Viên chức tỉnh</span>' in text
+    assert '<span data-pagefind-filter="topic">Thi đua</span>' in text
+    assert '<span data-pagefind-filter="kind">article</span>' in text
+    assert '<span data-pagefind-meta="image">/2019/12/anh-480.webp</span>' in text
+    for chrome in ("Lưu trữ", "banbientap", "Chia sẻ", "Bài liên quan", "Quang"):
+        assert chrome not in text
+    assert "data-pagefind" not in site.page("2019/12/dai-hoi-cdvc/")   # published pages carry no search markup

@@ -38,7 +38,7 @@ SITE_PARTS = ("site.yaml", "content", "templates", "assets", "build.py", "sitege
               "package-lock.json")
 NODE_MODULES = REPO / "node_modules"
 NPM_CI = "ci --omit=dev --no-audit --no-fund"
-NPM_MISSING = "*** Máy chủ chưa có Node.js và npm: trang biên tập web (/admin/) cần chúng."
+NPM_MISSING = "*** Máy chủ chưa có Node.js và npm: trang biên tập web (/admin/) cần chúng, và tìm kiếm dùng Pagefind cũ hơn"
 NPM_MISSING_EN = "*** The web editor (/admin/) needs Node.js and npm, and this server has no npm"
 EDITOR_LEFT_OUT = "admin: the web editor (/admin/) was left out: its npm packages are not installed"
 HEADER = "*** Xây dựng thất bại / build failed: the site was NOT updated ***"
@@ -217,7 +217,7 @@ def test_push_publishes_a_failed_push_changes_nothing_and_old_releases_go(tmp_pa
     site = portal.current.resolve()
     assert site.name == "site" and (site / "index.html").is_file() and (site / "404.html").is_file()
     assert len(article_pages(site)) == 5, article_pages(site)
-    assert (site / "pagefind" / "pagefind-entry.json").is_file()  # built with search
+    assert (site / "pagefind" / "shards.json").is_file()  # built with search
     first = portal.live_release()
     assert (first / "REVISION").read_text().strip() == portal.head()
     assert re.fullmatch(r"\d{8}T\d{6}Z-" + portal.head()[:7], first.name)
@@ -372,7 +372,7 @@ def test_rebuild_makes_a_new_release_of_the_live_revision_only_when_the_site_cha
     assert [p.name for p in (portal.root / "build" / "cache").glob("build-*.pickle")] != []
     assert len(list((portal.root / "build" / "cache").glob("build-*.pickle"))) == 1
     assert "© 2022" not in (second / "site" / "index.html").read_text(encoding="utf-8")
-    assert (second / "site" / "pagefind" / "pagefind-entry.json").is_file()
+    assert (second / "site" / "pagefind" / "shards.json").is_file()
 
     forced = portal.run(DEPLOY / "rebuild.sh", "--force", PORTAL_KEEP="2")
     assert forced.returncode == 0, forced.stderr
@@ -461,19 +461,19 @@ def test_the_hook_reads_settings_exactly_as_lib_sh_does():
     assert function(DEPLOY / "post-receive") == function(DEPLOY / "lib.sh")
 
 
-def test_hosted_builds_keep_build_py_cache_without_the_page_links():
-    """GitHub and GitLab Pages restore build.py's cache before building, and leave out the folder
-    of page links (hard links into output/ locally, plain copies in a cache archive)."""
+def test_hosted_builds_keep_build_py_cache():
+    """GitHub and GitLab Pages restore build.py's cache before building: parsed articles, bodies,
+    and the search index's documents and shards, so a run indexes only the shards that changed."""
     import yaml
 
     steps = yaml.safe_load((REPO / ".github/workflows/pages.yml").read_text(encoding="utf-8"))["jobs"]["build"]["steps"]
     cache = next(step for step in steps if step.get("uses", "").startswith("actions/cache@"))
-    assert cache["with"]["path"].split() == [".cache", "!.cache/*.pages"]
+    assert cache["with"]["path"].split() == [".cache"]
     assert "hashFiles('content/**'" in cache["with"]["key"]
     assert steps.index(cache) < next(n for n, step in enumerate(steps) if step.get("name") == "Build")
     gitlab = yaml.safe_load((REPO / ".gitlab-ci.yml").read_text(encoding="utf-8"))
     paths = [path for entry in gitlab["pages"]["cache"] for path in entry["paths"]]
-    assert ".cache/build-*.shards" in paths and ".cache/build-*.pagefind" in paths
+    assert ".cache/build-*.shards" in paths and ".cache/build-*.search" in paths
     assert not any(path.endswith(".pages") or path.rstrip("/") == ".cache" for path in paths)
 
 

@@ -3,6 +3,7 @@ and only files whose bytes changed are written."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import pickle
 import shutil
@@ -13,7 +14,7 @@ import pytest
 from sitegen import write
 from sitegen.cli import main
 
-from .conftest import REPO
+from .conftest import REPO, search_documents
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -241,8 +242,7 @@ def test_a_cache_restored_into_a_fresh_checkout_converts_nothing_again(portal, t
     shutil.rmtree(portal)                                   # the runner starts from nothing
     shutil.copytree(checkout, portal)
     shutil.copytree(saved, portal / ".cache")
-    (bundle,) = (portal / ".cache").glob("build-*.pagefind")
-    made = {p: p.stat().st_ino for p in (bundle / "fragment").iterdir()}
+    made = {p: p.stat().st_ino for p in (portal / ".cache").glob("build-*.search/bundles/*/fragment/*")}
 
     parsed, converted = [], []
     read, convert = sitegen.pipeline.read_article, sitegen.pipeline.render_markdown
@@ -449,13 +449,18 @@ def test_cached_bodies_are_escaped_in_feeds_like_fresh_ones(site, tmp_path):
     assert tree(site.output) == tree(clean)
 
 
-def test_search_bundle_kept_in_cache_holds_only_the_live_index(portal, tmp_path):
+def test_search_index_kept_in_cache_publishes_only_its_live_files(portal, tmp_path):
     CHANGES["edit body"](portal)
     assert main(["build", "--root", str(portal), "-q"]) == 0
-    kept = list((portal / ".cache").glob("build-*.pagefind"))
-    assert len(kept) == 1
+    (kept,) = (portal / ".cache").glob("build-*.search")
+    shards = json.loads((portal / "output/pagefind/shards.json").read_text(encoding="utf-8"))["shards"]
+    assert sorted(p.name for p in (kept / "bundles").iterdir()) == sorted(s["id"] for s in shards)
     # after the edit, Pagefind wrote new fragments and chunks beside the old ones; the old are pruned
-    assert tree(kept[0]) == tree(portal / "output/pagefind")
+    for shard in shards:
+        bundle = {rel: data for rel, data in tree(kept / "bundles" / shard["id"]).items()
+                  if rel not in ("pagefind.js", "pagefind-worker.js", "wasm.unknown.pagefind")}
+        published = tree(portal / "output/pagefind" / shard["id"])
+        assert bundle == published
     clean = tmp_path / "clean"
     assert main(["build", "--root", str(portal), "-q", "--output", str(clean)]) == 0
     assert tree(portal / "output/pagefind") == tree(clean / "pagefind")
@@ -478,41 +483,49 @@ def test_output_and_cache_files_are_replaced_never_rewritten_in_place(portal, tm
     assert {name: tree(folder) for name, folder in releases.items()} == before
 
 
-def test_pagefind_reads_a_kept_folder_of_links_that_a_failed_build_makes_start_over(portal, tmp_path, monkeypatch):
-    """On a rebuild Pagefind reads a folder of hard links to the article pages, kept in .cache/
-    and changed only where pages changed; a build that fails while it is being changed leaves a
-    marker, and the next build makes the folder again."""
-    import sitegen.search
+def test_an_edit_indexes_only_its_shard_and_a_failed_index_is_done_again(portal, tmp_path, monkeypatch):
+    """Each year of the sample is a shard of the search index: an edit sends only its year to
+    Pagefind; a build whose indexing fails leaves output/ as it was, and the next build indexes
+    what that one could not. Each time, the output equals a clean build's."""
+    import sitegen.pagefind
+    from sitegen.pipeline import BuildOptions, build
 
-    CHANGES["edit title"](portal)
-    assert main(["build", "--root", str(portal), "-q"]) == 0
-    (pages,) = (portal / ".cache").glob("build-*.pages")
-    linked = {p.relative_to(pages).as_posix(): p.stat().st_ino for p in pages.rglob("index.html")}
-    assert len(linked) == 5 and not (pages / ".changing").exists()
-    assert linked == {rel: (portal / "output" / rel).stat().st_ino for rel in linked}   # the published pages
+    options = BuildOptions(root=portal, output=portal / "output")
 
-    monkeypatch.setattr(sitegen.search, "pagefind_command", lambda: ["false"])     # Pagefind fails
+    cleans = iter(range(10))
+
+    def same_as_clean(shards: int) -> None:
+        clean = tmp_path / f"clean-{next(cleans)}"        # a folder of its own: no cache yet
+        assert build(BuildOptions(root=portal, output=clean)).index.indexed == shards
+        assert tree(portal / "output") == tree(clean)
+
+    CHANGES["edit title"](portal)                           # lien-doan…: 2019
+    result = build(options)
+    assert (result.index.shards, result.index.indexed) == (4, 1)   # 2016, 2019, 2020, 2021
+    same_as_clean(4)
+
+    real = sitegen.pagefind.run
+    monkeypatch.setattr(sitegen.pagefind, "run", lambda *a: (_ for _ in ()).throw(
+        sitegen.pagefind.BuildError([sitegen.pagefind.Diagnostic("pagefind", "search", "simulated")])))
     before = tree(portal / "output")
-    CHANGES["delete article"](portal)
+    CHANGES["delete article"](portal)                       # cum-thi-dua…: 2020, its only article
+    CHANGES["edit body"](portal)                            # 2019 again
     assert main(["build", "--root", str(portal), "-q"]) == 1
-    assert tree(portal / "output") == before and (pages / ".changing").exists()
-    monkeypatch.undo()
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
-    assert main(["build", "--root", str(portal), "-q"]) == 0
-    assert not (pages / ".changing").exists()
-    assert len(list(pages.rglob("index.html"))) == 4
-    clean = tmp_path / "clean"
-    assert main(["build", "--root", str(portal), "-q", "--output", str(clean)]) == 0
-    assert tree(portal / "output") == tree(clean)
+    assert tree(portal / "output") == before
+    monkeypatch.setattr(sitegen.pagefind, "run", real)
+    result = build(options)
+    assert (result.index.shards, result.index.indexed) == (3, 1)
+    assert "2020" not in {s["id"] for s in json.loads((portal / "output/pagefind/shards.json").read_text())["shards"]}
+    same_as_clean(3)
 
     # An article deleted in a build without the index: the next index must not find it.
     first(portal, "lien-doan*.md").unlink()
     assert main(["build", "--root", str(portal), "-q", "--no-search"]) == 0
-    assert main(["build", "--root", str(portal), "-q"]) == 0
-    assert len(list(pages.rglob("index.html"))) == 3
-    shutil.rmtree(clean)
-    assert main(["build", "--root", str(portal), "-q", "--output", str(clean)]) == 0
-    assert tree(portal / "output") == tree(clean)
+    assert not (portal / "output/pagefind").exists()
+    result = build(options)
+    assert (result.index.pages, result.index.shards, result.index.indexed) == (3, 3, 1)
+    assert "/2019/12/lien-doan-lao-dong-tinh-tong-ket-hoat-dong-cong-doan-nam-2019/" not in search_documents(portal)
+    same_as_clean(3)
 
 
 def test_a_copied_file_is_copied_again_only_when_its_bytes_change(tmp_path, monkeypatch):

@@ -1,15 +1,18 @@
 """Search in a real browser: Pagefind index of the sample portal, Vietnamese queries, filters, prefill."""
 from __future__ import annotations
 
+import json
 import re
 import shutil
-from urllib.parse import urlsplit
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 import frontmatter
 import pytest
+import yaml
 
 from sitegen.cli import main
-from sitegen.text import fold
+from sitegen.searchtext import fold
 
 from .browser import chromium, serve
 from .conftest import REPO
@@ -17,25 +20,63 @@ from .conftest import REPO
 WORD = re.compile(r"[\w&,]+")
 
 
-def article_texts() -> dict[str, tuple[str, dict]]:
-    """URL path -> (folded title + body text, front matter), read straight from content/."""
+GLOSSARY = yaml.safe_load((REPO / "site.yaml").read_text(encoding="utf-8"))["glossary"]
+IMAGE = re.compile(r'!\[[^\]]*\]\([^ )]+(?: "([^"]*)")?\)')
+
+
+def article_texts(root: Path = REPO) -> dict[str, tuple[list[str], dict]]:
+    """URL path -> (the folded words of title and body, front matter), read straight from content/.
+    Images' alt text is not searched, their captions are: ![alt](src "caption") gives its caption."""
     texts = {}
-    for path in sorted((REPO / "content").rglob("*.md")):
+    for path in sorted((root / "content").rglob("*.md")):
         post = frontmatter.load(path)
-        slug = path.stem
         when = str(post["date"])[:7].replace("-", "/")
-        # images' alt text is not indexed (captions are): keep only the caption of ![alt](src "caption")
-        body = re.sub(r'!\[[^\]]*\]\([^ )]+(?: "([^"]*)")?\)', lambda m: m.group(1) or "", post.content)
-        texts[f"/{when}/{slug}/"] = (fold(post["title"] + " " + body), post.metadata)
+        body = IMAGE.sub(lambda m: m.group(1) or "", post.content)
+        texts[f"/{when}/{path.stem}/"] = (re.findall(r"[^\W_]+", fold(post["title"] + " " + body)), post.metadata)
     return texts
 
 
-def oracle(*queries: str) -> set[str]:
-    """Articles that contain every word of at least one of `queries`, ignoring diacritics (and đ/d)."""
+def _units(query: str) -> list[list[list[str]]]:
+    """A query as what each of its parts may be in an article: a word, or for a glossary phrase
+    (full form or abbreviation) any of its spellings as a run of words. Longest phrase first."""
+    spellings: dict[tuple, list[list[str]]] = {}
+    for abbreviation, full in GLOSSARY.items():
+        forms = [re.findall(r"[^\W_]+", fold(abbreviation)), re.findall(r"[^\W_]+", fold(full))]
+        joined = ["".join(forms[0])]
+        for form in [joined, *forms]:
+            if len(form) > 1 or form == joined:
+                spellings[tuple(form)] = [joined, *forms]
+    words = re.findall(r"[^\W_]+", fold(query))
+    units, i = [], 0
+    while i < len(words):
+        for n in range(len(words) - i, 0, -1):
+            if tuple(words[i:i + n]) in spellings:
+                units.append(spellings[tuple(words[i:i + n])])
+                i += n
+                break
+        else:
+            units.append([[words[i]]])
+            i += 1
+    return units
+
+
+def _has(words: list[str], run: list[str], prefix: bool = False) -> bool:
+    n = len(run)
+    if prefix:
+        return any(w.startswith(run[0]) for w in words)
+    return any(words[i:i + n] == run for i in range(len(words) - n + 1))
+
+
+def oracle(query: str, root: Path = REPO, typing: bool = False) -> set[str]:
+    """Articles with every part of `query`: each word whole, without marks, đ as d; a glossary
+    phrase as any of its spellings (abbreviation or full form, as consecutive words). While
+    typing, the last word (of three letters or more) may begin a word."""
+    units = _units(query)
     found = set()
-    for url, (text, _) in article_texts().items():
-        words = set(re.findall(r"[^\W_]+", text))
-        if any(all(w in words for w in re.findall(r"[^\W_]+", fold(q))) for q in queries):
+    for url, (words, _) in article_texts(root).items():
+        last = len(units) - 1
+        if all(any(_has(words, run, typing and n == last and len(units[n]) == 1 and len(run[0]) >= 3)
+                   for run in unit) for n, unit in enumerate(units)):
             found.add(url)
     return found
 
@@ -92,15 +133,30 @@ def test_d_typed_for_đ(page, site_url):
 
 
 def test_abbreviation_and_full_form_find_each_other(page, site_url):
-    either = oracle("LĐLĐ", "Liên đoàn Lao động")
-    only_abbreviation = oracle("LĐLĐ") - oracle("Liên đoàn Lao động")
-    only_full = oracle("Liên đoàn Lao động") - oracle("LĐLĐ")
-    assert only_abbreviation and only_full  # the sample has both kinds, so the test can fail
+    texts = article_texts()
+    abbreviation = {url for url, (words, _) in texts.items() if "ldld" in words}
+    full = {url for url, (words, _) in texts.items() if _has(words, ["lien", "doan", "lao", "dong"])}
+    assert abbreviation - full and full - abbreviation   # the sample has both kinds, so the test can fail
+    either = oracle("LĐLĐ")
+    assert either == abbreviation | full
     assert set(search(page, site_url, "Liên đoàn Lao động")) == either
     assert set(search(page, site_url, "LĐLĐ")) == either
     assert set(search(page, site_url, "ldld")) == either
     cdvc = set(search(page, site_url, "cdvc"))
-    assert cdvc == set(search(page, site_url, "CĐVC")) == oracle("CĐVC", "Công đoàn Viên chức")
+    assert cdvc == set(search(page, site_url, "CĐVC")) == set(search(page, site_url, "công đoàn viên chức"))
+    assert cdvc == oracle("CĐVC") and cdvc
+
+
+def test_matched_words_are_marked_and_shown_as_written(page, site_url):
+    search(page, site_url, "dai hoi cdvc")
+    excerpts = page.eval_on_selector_all(".result-excerpt", "els => els.map(e => e.innerHTML)")
+    titles = page.eval_on_selector_all(".result h2 a", "els => els.map(e => e.textContent)")
+    assert excerpts and all("<mark>" in e for e in excerpts)
+    marked = {m.lower() for e in excerpts for m in re.findall(r"<mark>(.*?)</mark>", e)}
+    assert {"đại", "hội"} & marked and marked & {"công", "cđvc", "đoàn"}, marked
+    for text in excerpts + titles:        # nothing of how the index writes words shows
+        assert not re.search("[\u01c2\u0345`{}]", text), text
+    assert set(titles) <= {post[1]["title"] for post in article_texts().values()}
 
 
 def test_filter_by_union_level(page, site_url):
@@ -167,15 +223,43 @@ def test_without_javascript_the_page_explains(browser, site_url):
     context.close()
 
 
-def test_query_plan(page, site_url):
+def test_a_query_is_read_as_the_build_writes_words(page, site_url):
+    """The page's reading of a query (search.js `parse`) and the build's (sitegen/searchtext.py)
+    agree: the same keys, the glossary phrases as their abbreviation."""
+    from sitegen.searchtext import Glossary, words
+
     page.goto(site_url + "/tim-kiem/")
-    plan = page.evaluate("portalSearch.plan('Dai hoi CDVC')")
-    assert plan == [
-        [["dai", "đai"], ["hoi"], ["cđvc"]],
-        [["dai", "đai"], ["hoi"], ["công"], ["đoàn"], ["viên"], ["chức"]],
-    ]
-    assert page.evaluate("portalSearch.plan('liên đoàn lao động tỉnh')") == [
-        [["liên"], ["đoàn"], ["lao"], ["động"], ["tỉnh"]], [["lđlđ"], ["tỉnh"]]]
+    glossary = Glossary(GLOSSARY)
+    queries = ["Dai hoi CDVC", "liên đoàn lao động tỉnh", "CC,VC,LĐ và cán bộ, công chức, viên chức, lao động",
+               "Đoàn viên ĐOÀN VIÊN", "2019–2020 COVID-19", "Ðại hội (Ð cũ)", "café ½ 漢字", "  ", "x" * 3]
+    got = page.evaluate("""([queries, glossary]) => queries.map(q =>
+        portalSearch.parse(q, portalSearch.glossaryKeys(glossary), false).map(t => t.key))""", [queries, GLOSSARY])
+    expected = [list(dict.fromkeys(k for k, _ in glossary.query_keys([fold(w) for w in words(q)][:8]))) for q in queries]
+    assert got == expected
+    terms = page.evaluate("portalSearch.parse('Đại hội cong doa', {}, true)")
+    assert [(t["term"], t["prefix"]) for t in terms] == [
+        ("d\u0345ại\u01c2", False), ("hội\u01c2", False), ("cong\u01c2", False), ("doa", True)]
+    # a short last word, or one followed by a space, is a whole word even while typing
+    assert page.evaluate("portalSearch.parse('cong do', {}, true)")[-1]["prefix"] is False
+    assert page.evaluate("portalSearch.parse('cong doan ', {}, true)")[-1]["prefix"] is False
+    assert page.evaluate("portalSearch.clean('<mark>{cdvc\u01c2}-Công\u01c2</mark> lao\u01c2`–`d\u0345ộng\u01c2')") == (
+        "<mark>Công</mark> lao–động")
+
+
+def test_results_come_as_the_reader_types(page, site_url):
+    page.goto(site_url + "/tim-kiem/")
+    page.wait_for_function("document.getElementById('search-app').dataset.state === 'idle'")
+    page.type("#search-q", "mai am cong doa", delay=20)
+    page.wait_for_function("document.getElementById('search-app').dataset.state === 'done' && "
+                           "document.querySelectorAll('.result').length > 0")
+    typed = {urlsplit(h).path for h in page.eval_on_selector_all(".result h2 a", "els => els.map(e => e.href)")}
+    assert typed == oracle("mai am cong doa", typing=True) and typed >= oracle("mái ấm công đoàn")
+    page.press("#search-q", "n")
+    page.press("#search-q", "Enter")
+    page.wait_for_function("document.getElementById('search-app').dataset.state === 'done'")
+    assert urlsplit(page.url).query == urlencode({"q": "mai am cong doan"})
+    assert {urlsplit(h).path for h in page.eval_on_selector_all(".result h2 a", "els => els.map(e => e.href)")} == \
+        oracle("mái ấm công đoàn")
 
 
 def test_header_search_form_on_every_page(site_url, tmp_path_factory):
@@ -203,4 +287,113 @@ def test_search_under_a_sub_path(browser, tmp_path):
         assert {link[len("/portal"):] for link in links} == oracle("Đại hội")
         page.goto(url + links[0])
         assert page.locator("h1").count() == 1
+        context.close()
+
+
+# --- an archive in many shards ---------------------------------------------------------------------
+
+MAKE_CORPUS = REPO.parent / "shared" / "bench" / "make_corpus.py"
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """300 generated articles over ten years, at most 20 a shard: years cut into runs of months."""
+    import subprocess
+    import sys
+
+    if not MAKE_CORPUS.exists():
+        pytest.fail(f"{MAKE_CORPUS} not found: the tests need ../shared/ beside the repository")
+    root = tmp_path_factory.mktemp("corpus")
+    subprocess.run([sys.executable, str(MAKE_CORPUS), str(root / "content"), "--articles", "300", "--seed", "3"],
+                   check=True, stdout=subprocess.DEVNULL)
+    for name in ("templates", "assets"):
+        shutil.copytree(REPO / name, root / name)
+    (root / "site.yaml").write_text((REPO / "site.yaml").read_text(encoding="utf-8")
+                                    + "\nslug_source: file\nsearch:\n  shard_size: 20\n", encoding="utf-8")
+    assert main(["--root", str(root), "-q"]) == 0
+    with serve(root / "output") as url:
+        yield root, url
+
+
+def every_result(page, url: str, query: str, **params: str) -> list[str]:
+    """All results of a search, "more" pressed until there are no more."""
+    search(page, url, query, **params)
+    while page.locator(".search-more").is_visible():
+        count = page.locator(".result").count()
+        page.click(".search-more")
+        page.wait_for_function(f"document.querySelectorAll('.result').length > {count}")
+    return [urlsplit(h).path for h in page.eval_on_selector_all(".result h2 a", "els => els.map(e => e.href)")]
+
+
+def rare_word(root: Path) -> str:
+    """The word of the corpus that the fewest articles have (alphabetically first of those)."""
+    counts: dict[str, int] = {}
+    for words, _ in article_texts(root).values():
+        for word in set(words):
+            counts[word] = counts.get(word, 0) + 1
+    word = min((n, w) for w, n in counts.items() if w.isalpha() and len(w) > 3)
+    assert word[0] <= 30, word
+    return word[1]
+
+
+def test_the_shards_of_an_archive_answer_as_one_index(browser, corpus):
+    root, url = corpus
+    manifest = json.loads((root / "output/pagefind/shards.json").read_text(encoding="utf-8"))
+    ids = [shard["id"] for shard in manifest["shards"]]
+    assert len(ids) > 15 and any("-" in i for i in ids) and ids == sorted(ids, reverse=True)
+    context = browser.new_context()
+    page = context.new_page()
+    for query in ("công đoàn", "cong doan", "dai hoi", "ldld", "liên đoàn lao động", rare_word(root),
+                  "thỏa ước lao động tập thể", "hội nghị zzzz"):
+        expected = oracle(query, root)
+        found = every_result(page, url, query)
+        assert len(found) == len(set(found)) and set(found) == expected, query
+        status = page.text_content(".search-status")
+        assert (f"Tìm thấy {len(expected)} kết quả" in status) if expected else status.startswith("Không tìm thấy")
+    context.close()
+
+
+def test_newest_first_across_shards_and_a_stable_order_by_relevance(browser, corpus):
+    root, url = corpus
+    texts = article_texts(root)
+    context = browser.new_context()
+    page = context.new_page()
+    newest = every_result(page, url, "công đoàn", **{"sap-xep": "moi-nhat"})
+    dates = [texts[u][1]["date"] for u in newest]
+    assert len(newest) == len(oracle("công đoàn", root)) > 100 and dates == sorted(dates, reverse=True)
+    first = every_result(page, url, "đại hội công đoàn")
+    assert first == every_result(page, url, "đại hội công đoàn") and set(first) == oracle("đại hội công đoàn", root)
+    assert first != newest[:len(first)]                   # ranked, not by date
+    context.close()
+
+
+def test_a_year_filter_searches_only_that_years_shards(browser, corpus):
+    root, url = corpus
+    texts = article_texts(root)
+    context = browser.new_context()
+    page = context.new_page()
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(urlsplit(r.url).path))
+    found = every_result(page, url, "công đoàn", nam="2019")
+    assert set(found) == {u for u in oracle("công đoàn", root) if str(texts[u][1]["date"]).startswith("2019")}
+    # (the newest shard's entry and metadata are loaded with the page, before any search)
+    shards = {path.split("/")[2] for path in asked if re.match(r"/pagefind/[^/]+/(index|fragment)/", path)}
+    assert shards and all(shard.startswith("2019") for shard in shards), shards
+    context.close()
+
+
+def test_the_pagefind_wheel_builds_the_same_search(browser, tmp_path, monkeypatch):
+    """Where npm is absent the pagefind-bin wheel (Pagefind 1.5.2) builds the index: every rule holds."""
+    from sitegen import pagefind
+
+    pagefind._engine.cache_clear()
+    monkeypatch.setenv("PORTAL_PAGEFIND", "pip")
+    out = tmp_path / "output"
+    assert main(["--root", str(REPO), "--output", str(out), "-q"]) == 0
+    assert json.loads((out / "pagefind/shards.json").read_text(encoding="utf-8"))["pagefind"] == "1.5.2"
+    with serve(out) as url:
+        context = browser.new_context()
+        page = context.new_page()
+        for query in ("dai hoi", "cdvc", "liên đoàn lao động", "mai am cong doan", "hội nghị zzzz"):
+            assert set(search(page, url, query)) == oracle(query), query
         context.close()
