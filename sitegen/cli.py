@@ -209,8 +209,10 @@ def main(argv: list[str] | None = None, ending: bool = False) -> int:
         from .new import create_article
         return create_article(args)
     if args.command == "serve":
-        from .serve import serve
-        return serve(args)
+        from .serve import PREVIEW_DIR, serve
+        # the options are made here, so that the preview server needs nothing of the command line
+        output = args.output if args.output is not None else args.root.resolve() / PREVIEW_DIR
+        return serve(args, options_from(args, output.resolve()))
     if args.command == "fmt":
         from .fmt import fmt_command
         return fmt_command(args)

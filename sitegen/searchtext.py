@@ -36,7 +36,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import Mapping
 
 MARK = "\u01c2"       # ǂ a letter without case that no Vietnamese text has: part of the word to Pagefind
 STROKE = "\u0345"     # COMBINING GREEK YPOGEGRAMMENI: alphabetic to Pagefind, and a mark it drops

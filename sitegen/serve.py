@@ -248,13 +248,11 @@ def watch(root: Path, on_change) -> object:
     return observer
 
 
-def serve(args: argparse.Namespace) -> int:
-    """Build, serve and watch until interrupted. Exit 0 on Ctrl+C, 2 when the port is taken."""
-    from .cli import options_from
-
-    root = args.root.resolve()
-    output = (args.output if args.output is not None else root / PREVIEW_DIR).resolve()
-    options = replace(options_from(args, output), base_url=args.base_url or f"http://{args.host}:{args.port}/")
+def serve(args: argparse.Namespace, options: BuildOptions) -> int:
+    """Build `options` (its output the preview folder), serve and watch until interrupted.
+    Exit 0 on Ctrl+C, 2 when the port is taken."""
+    root, output = options.root, options.output
+    options = replace(options, base_url=args.base_url or f"http://{args.host}:{args.port}/")
     editor = None
     if getattr(args, "admin", False):
         from . import editorserver

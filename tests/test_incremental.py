@@ -161,6 +161,13 @@ def _corpus(site, count: int = 30) -> None:
                  body=f"Đoạn mở đầu của bài {n}.\n\nĐoạn thứ hai của bài {n}.")
 
 
+def counted(root: Path, output: Path, search: bool = False):
+    """Build in this process and return the BuildResult, whose counters say what was done again."""
+    from sitegen.pipeline import BuildOptions, build
+
+    return build(BuildOptions(root=root, output=output, search=search))
+
+
 def _rendered(monkeypatch) -> list[str]:
     """Record the pages rendered (the sites here are small: rendering runs in this process)."""
     from sitegen.render import PageWriter
@@ -194,7 +201,6 @@ def test_a_fresh_checkout_is_hashed_not_parsed_and_renders_only_what_changed(sit
     """A server deploy or a CI run checks the files out anew: each has a new identity (inode and
     time) and the same bytes. They are read and hashed, not parsed, and nothing is rendered
     again; after an edit, only that article is parsed and only the pages showing it rendered."""
-    import sitegen.pipeline
 
     _corpus(site)
     assert site.build("--no-search").code == 0
@@ -207,19 +213,15 @@ def test_a_fresh_checkout_is_hashed_not_parsed_and_renders_only_what_changed(sit
             path.write_bytes(data)
             os.utime(path, ns=(10**18, 10**18))             # …and another time, as git gives
 
-    parsed: list[str] = []
-    real = sitegen.pipeline.read_article
-    monkeypatch.setattr(sitegen.pipeline, "read_article", lambda root, rel, *a: parsed.append(rel) or real(root, rel, *a))
     rendered = _rendered(monkeypatch)
     check_out_again()
-    assert site.build("--no-search").code == 0
-    assert parsed == [] and rendered == []
+    assert counted(site.root, site.output).parsed == 0 and rendered == []
 
     path = site.root / "content/2020/05/bai-04.md"
     path.write_text(path.read_text(encoding="utf-8") + "\nMột đoạn thêm ở cuối bài.\n", encoding="utf-8")
     check_out_again()
-    assert site.build("--no-search").code == 0
-    assert parsed == ["2020/05/bai-04.md"]
+    done = counted(site.root, site.output)
+    assert done.parsed == 1 and done.converted == 1
     assert "2020/05/bai-so-4/index.html" in rendered and len(rendered) < total / 2
     clean = tmp_path / "clean"
     assert site.build("--no-search", "--output", str(clean)).code == 0
@@ -230,7 +232,6 @@ def test_a_cache_restored_into_a_fresh_checkout_converts_nothing_again(portal, t
     """What a CI run gets with .cache/ restored from the last run (actions/cache): a fresh
     checkout, the cache as plain copies, no output/. Every page is written again, but no article
     is parsed or converted again and Pagefind writes none of the files it already made."""
-    import sitegen.pipeline
 
     saved = tmp_path / "saved-cache"
     shutil.copytree(portal / ".cache", saved)               # copies, as a cache archive holds them
@@ -244,12 +245,8 @@ def test_a_cache_restored_into_a_fresh_checkout_converts_nothing_again(portal, t
     shutil.copytree(saved, portal / ".cache")
     made = {p: p.stat().st_ino for p in (portal / ".cache").glob("build-*.search/bundles/*/fragment/*")}
 
-    parsed, converted = [], []
-    read, convert = sitegen.pipeline.read_article, sitegen.pipeline.render_markdown
-    monkeypatch.setattr(sitegen.pipeline, "read_article", lambda root, rel, *a: parsed.append(rel) or read(root, rel, *a))
-    monkeypatch.setattr(sitegen.pipeline, "render_markdown", lambda *a: converted.append(a) or convert(*a))
-    assert main(["build", "--root", str(portal), "-q"]) == 0
-    assert parsed == [] and converted == []
+    done = counted(portal, portal / "output", search=True)
+    assert done.parsed == 0 and done.converted == 0 and done.rendered == done.pages > 0
     assert made and {p: p.stat().st_ino for p in made} == made
     monkeypatch.undo()
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
@@ -264,7 +261,6 @@ def test_cache_shards_are_written_by_a_forked_process_or_else_by_the_build(porta
     two cores or more); if it fails, the build writes them itself. Either way the next build of a
     fresh checkout parses and converts nothing, and equals a clean build."""
     import sitegen.cache as cache_module
-    import sitegen.pipeline
     from sitegen.parallel import can_fork
 
     writers = tmp_path / "writers"
@@ -289,13 +285,9 @@ def test_cache_shards_are_written_by_a_forked_process_or_else_by_the_build(porta
         data = path.read_bytes()
         path.unlink()
         path.write_bytes(data)
-    parsed, converted = [], []
-    read, convert = sitegen.pipeline.read_article, sitegen.pipeline.render_markdown
-    monkeypatch.setattr(sitegen.pipeline, "read_article", lambda root, rel, *a: parsed.append(rel) or read(root, rel, *a))
-    monkeypatch.setattr(sitegen.pipeline, "render_markdown", lambda *a: converted.append(a) or convert(*a))
     shutil.rmtree(portal / "output")
-    assert main(["build", "--root", str(portal), "-q", "--no-search"]) == 0
-    assert parsed == [] and converted == []
+    done = counted(portal, portal / "output")
+    assert done.parsed == 0 and done.converted == 0 and done.articles > 0
     clean = tmp_path / "clean"
     assert main(["build", "--root", str(portal), "-q", "--no-search", "--output", str(clean)]) == 0
     assert tree(portal / "output") == tree(clean)
@@ -361,13 +353,16 @@ def test_pages_rendered_out_of_order_by_workers_are_kept_in_page_order(site, mon
     equal clean builds."""
     import sitegen.parallel as parallel
     import sitegen.pipeline
+    import sitegen.stages.common
+    import sitegen.stages.convert
+    import sitegen.stages.render
 
     _corpus(site)
     monkeypatch.setattr(parallel, "MIN_ITEMS", 1)           # fork workers even for this small site
     monkeypatch.setattr(parallel, "workers", lambda: 2)
     orders = []
-    real = sitegen.pipeline._render_order
-    monkeypatch.setattr(sitegen.pipeline, "_render_order", lambda page: orders.append(page.route.file) or real(page))
+    real = sitegen.stages.render._render_order
+    monkeypatch.setattr(sitegen.stages.render, "_render_order", lambda page: orders.append(page.route.file) or real(page))
     assert site.build("--no-search").code == 0
     assert orders and sorted(orders, key=lambda rel: not rel.endswith(".xml"))[0].endswith(".xml")
     changes = [("content/2020/05/bai-04.md", "Đoạn thứ hai của bài 4.", "Đoạn thứ hai, sửa lại."),
@@ -702,17 +697,20 @@ def test_bodies_converted_while_loading_equal_those_converted_after(site, tmp_pa
     """load_site's workers convert the bodies that cannot depend on other articles; the others
     wait for the Markdown stage. Either way each body is the HTML the Markdown stage makes."""
     import sitegen.pipeline
+    import sitegen.stages.common
+    import sitegen.stages.convert
+    import sitegen.stages.render
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
     _mixed_bodies(site)
     early = {}
-    real = sitegen.pipeline.BodyConverter.early
+    real = sitegen.stages.convert.BodyConverter.early
 
     def spy(self, article, shape):
         early[article.source] = real(self, article, shape)
         return early[article.source]
 
-    monkeypatch.setattr(sitegen.pipeline.BodyConverter, "early", spy)
+    monkeypatch.setattr(sitegen.stages.convert.BodyConverter, "early", spy)
     assert site.build("--no-search").code == 0
     waited = {source for source, result in early.items() if result is None}
     # the link to an article needs its address; the broken link might have been one
@@ -720,7 +718,7 @@ def test_bodies_converted_while_loading_equal_those_converted_after(site, tmp_pa
     assert len(early) == 6
     assert 'href="/2020/01/bai-don/"' in site.page("2020/02/bai-lien-ket/")
     # every body converted after loading instead
-    monkeypatch.setattr(sitegen.pipeline.BodyConverter, "early", lambda self, article, shape: None)
+    monkeypatch.setattr(sitegen.stages.convert.BodyConverter, "early", lambda self, article, shape: None)
     late = tmp_path / "late"
     assert site.build("--no-search", "--output", str(late)).code == 0
     assert tree(site.output) == tree(late)
@@ -729,19 +727,15 @@ def test_bodies_converted_while_loading_equal_those_converted_after(site, tmp_pa
 def test_a_rebuild_converts_no_unchanged_body_while_loading(site, monkeypatch):
     """An article whose front matter changed is read again, but its body (the same Markdown)
     is taken from the cache, with or without links: nothing is converted again."""
-    import sitegen.pipeline
 
     _mixed_bodies(site)
     assert site.build("--no-search").code == 0
-    converted = []
-    real = sitegen.pipeline.render_markdown
-    monkeypatch.setattr(sitegen.pipeline, "render_markdown", lambda *a: converted.append(a[1]) or real(*a))
     # (not the title: the address of an article comes from it, and the bodies linking there
     # must be converted again)
     for name in ("2020/01/don.md", "2020/01/anh.md", "2020/02/lien-ket.md"):
         edit(site.root / "content" / name, "level: tinh", "level: co-so")
-    assert site.build("--no-search").code == 0
-    assert converted == []
+    done = counted(site.root, site.output)
+    assert done.parsed == 3 and done.converted == 0
     assert 'href="/cap/co-so/"' in site.page("2020/01/bai-co-anh/")
 
 
@@ -749,6 +743,9 @@ def test_metadata_digests_made_while_loading_are_those_of_the_finished_articles(
     """The workers that convert a body also hash the article's metadata as render_bodies will
     complete it (summary, first image): the same digest the render stage would work out."""
     import sitegen.pipeline
+    import sitegen.stages.common
+    import sitegen.stages.convert
+    import sitegen.stages.render
 
     _mixed_bodies(site)
     site.add("2020/03/tom-tat.md", title="Có tóm tắt", date="2020-03-01", summary="Tóm tắt riêng.", body="Thân bài.")
@@ -765,4 +762,4 @@ def test_metadata_digests_made_while_loading_are_those_of_the_finished_articles(
     assert len(premade) == 5            # all but the two that waited for the Markdown stage
     for a in seen["articles"]:
         if a.source in premade:
-            assert premade[a.source] == sitegen.pipeline._digest(repr(sitegen.pipeline._metadata(a))), a.source
+            assert premade[a.source] == sitegen.stages.common.metadata_digest(a), a.source

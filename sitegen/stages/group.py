@@ -1,0 +1,91 @@
+"""Group stage: the taxonomy, the feeds, the assets, and every page and copied file of the site."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from ..admin import LOCAL_ONLY, admin_files, admin_pages
+from ..cache import BuildCache
+from ..config import SiteConfig
+from ..errors import Diagnostic, Report
+from ..feeds import build_feeds, feed_pages, robots_page, sitemap_pages
+from ..images import ImageInfo
+from ..load import CONTENT_DIR
+from ..options import BuildOptions
+from ..models import Article, Page
+from ..pages import PageBuilder
+from ..redirects import MAP_FILE, find_alias_collisions, is_redirect, read_redirect_map, vanished_aliases
+from ..render import Site
+from ..taxonomy import Taxonomy, build_taxonomy, check_menu_topics
+from ..write import fingerprint_assets
+
+
+@dataclass(frozen=True)
+class Grouped:
+    """Every page of the site and every file copied as it is, with what they were made from."""
+
+    site: Site
+    taxonomy: Taxonomy
+    builder: PageBuilder
+    feeds: object
+    pages: list[Page]
+    copies: dict[str, Path]      # output path → source file (assets, content files, the editor's)
+
+
+def group(options: BuildOptions, config: SiteConfig, articles: list[Article], archived: list[Article],
+          files: list[str], images: dict[str, ImageInfo], now, cache: BuildCache, report: Report,
+          write: bool) -> Grouped:
+    """Group the articles into listings and make every page; problems go to `report`."""
+    taxonomy = build_taxonomy(config, articles, report)
+    report.extend(check_menu_topics(config, taxonomy))
+    assets, copies = fingerprint_assets(options.root)
+    for rel in files:
+        copies[rel] = options.root / CONTENT_DIR / rel
+    site = Site(config, assets, now, images)
+    feeds = build_feeds(site, articles, taxonomy)
+    builder = PageBuilder(site, articles, taxonomy, feeds, archived, related_cache=cache)
+    pages = builder.all_pages() + feed_pages(feeds)
+    if config.admin is not None or options.admin_local is not None:
+        editor_files, why = admin_files(options.root)
+        if editor_files:
+            copies.update(editor_files)
+            pages += admin_pages(replace(config, admin=config.admin or LOCAL_ONLY),
+                                 [t.name for t in taxonomy.units], [t.name for t in taxonomy.authors],
+                                 [t.name for t in taxonomy.topics], options.admin_local,
+                                 config.base_path + assets[config.organisation.logo]
+                                 if config.organisation.logo in assets else "")
+        else:
+            report.warn("site.yaml", "admin", why)
+    pages += sitemap_pages(pages) + [robots_page()]
+    report.extend(find_path_collisions(pages, copies))
+    report.extend(find_alias_collisions(articles + archived, pages, files))
+    if not write:
+        # what `check` can tell before anything is published: old addresses that the live site
+        # redirects and the next build would not (their article was removed)
+        report.extend(vanished_aliases(read_redirect_map(options.output.resolve() / MAP_FILE), articles + archived))
+    return Grouped(site, taxonomy, builder, feeds, pages, copies)
+
+
+def find_path_collisions(pages: list[Page], copies: dict[str, Path]) -> list[Diagnostic]:
+    """Two pages (or a page and a copied file) that would write the same file: an error naming both."""
+    owners: dict[str, str] = {}
+    problems = []
+    for rel, source in copies.items():
+        owners[rel] = _shown(source)
+    for page in pages:
+        if is_redirect(page):
+            continue            # find_alias_collisions words these for the article's aliases
+        target = str(page.route.file)
+        if target in owners:
+            problems.append(Diagnostic(page.source, "output", f'"{target}" is also written by {owners[target]}'))
+        else:
+            owners[target] = page.source
+    return problems
+
+
+def _shown(source: Path) -> str:
+    parts = source.parts
+    for anchor in (CONTENT_DIR, "assets"):
+        if anchor in parts:
+            return "/".join(parts[len(parts) - parts[::-1].index(anchor) - 1:])
+    return str(source)
