@@ -14,6 +14,7 @@ import os
 import pickle
 import zlib
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from pathlib import Path
 from typing import BinaryIO, Callable
 
@@ -23,13 +24,52 @@ _PACKAGE = Path(__file__).parent
 
 def _generator_key() -> str:
     digest = hashlib.sha256()
-    for path in sorted(_PACKAGE.glob("*.py")) + sorted(_PACKAGE.glob("*.js")):
-        digest.update(path.name.encode())
+    # every module of the package, sub-packages included (sitegen/stages/, sitegen/speedups/)
+    for path in sorted(_PACKAGE.rglob("*.py")) + sorted(_PACKAGE.glob("*.js")):
+        if "__pycache__" in path.parts:
+            continue
+        digest.update(path.relative_to(_PACKAGE).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
 GENERATOR = _generator_key()
+
+
+class ArticleKey(NamedTuple):
+    """What an article's parse depends on: the file's identity, the settings it was read with,
+    and the digest of its bytes (None until they were read)."""
+
+    identity: tuple
+    context: str
+    digest: str | None
+
+
+class ParsedArticle(NamedTuple):
+    """A parsed article file as the cache keeps it: its key, the article without its body (None
+    when the file had errors), the problems found, and its body's shape (digest, may link)."""
+
+    key: ArticleKey | None
+    article: object
+    problems: list
+    shape: tuple[bytes, bool] | None
+
+
+class Body(NamedTuple):
+    """An article body converted to HTML, with what the conversion found."""
+
+    html: object                  # str, or a LazyHTML read from the cache when a page shows it
+    missing: tuple                # (kind, target) of links and images that lead nowhere
+    no_alt: tuple                 # images without alternative text
+    summary: str | None           # derived from the body when the editor gave none
+    image: str | None             # the body's first image
+
+
+class MetadataDigest(NamedTuple):
+    """An article's digest, and the digest of its metadata worked out from it."""
+
+    article: bytes | None
+    metadata: str
 
 
 @dataclass
@@ -38,18 +78,17 @@ class BuildCache:
 
     generator: str = GENERATOR
     output: str = ""                                           # the output folder it describes
-    # rel -> (parse key, article without its body, problems, (body digest, may link))
-    articles: dict[str, tuple] = field(default_factory=dict)
-    # body key -> (html, missing targets, images without alt, summary, first image); the html of a
-    # body loaded from the cache is a LazyHTML, read from its shard only if a page shows it
-    bodies: dict[str, tuple] = field(default_factory=dict)
+    articles: dict[str, ParsedArticle] = field(default_factory=dict)   # content-relative path -> parse
+    # body key -> Body; the html of a body loaded from the cache is a LazyHTML, read from its
+    # shard only if a page shows it
+    bodies: dict[str, Body] = field(default_factory=dict)
     pages: dict[str, str] = field(default_factory=dict)        # output rel -> page fingerprint
     files: dict[str, str] = field(default_factory=dict)        # output manifest: rel -> content key
     related: tuple = ("", [])                                  # (key, result of find_related)
     frame: str = ""                                            # templates, settings, pages, article metadata
     digests: dict[str, bytes] = field(default_factory=dict)    # article source -> digest (metadata and body)
     refs: list[tuple[int, ...]] = field(default_factory=list)  # article index -> indices of the pages showing it
-    metadata: dict[str, tuple] = field(default_factory=dict)   # article source -> (digest, digest of its metadata)
+    metadata: dict[str, MetadataDigest] = field(default_factory=dict)   # article source -> digests
     templates: dict[str, tuple] = field(default_factory=dict)  # template source digest -> templates it references
     loaded: dict[tuple[str, int], object] = field(default_factory=dict)  # shard -> its signature when loaded
     html: HtmlStore | None = None                              # where LazyHTML bodies are read from
@@ -166,7 +205,7 @@ def load_cache(root: Path, output: Path) -> BuildCache:
             if shard is None:
                 continue
             if kind == "bodies":        # (None, …): the html stays in its own shard until needed
-                shard = {key: (LazyHTML(key, cache.html), *rest) for key, (_, *rest) in shard.items()}
+                shard = {key: entry._replace(html=LazyHTML(key, cache.html)) for key, entry in shard.items()}
             merged.update(shard)
             cache.loaded[(kind, n)] = _signature(kind, shard)
         setattr(cache, kind, merged)
@@ -209,9 +248,9 @@ def save_shards(root: Path, output: Path, cache: BuildCache) -> None:
         # The html first (str() reads the old shard's bodies before it is replaced), then the rest.
         # Encoded here, not by pickle: pickling a str keeps its UTF-8 copy inside the str for as
         # long as it lives, which at 100,000 articles added 230 MB to the build's peak.
-        html = {key: str(entry[0]).encode("utf-8", "surrogatepass") for key, entry in shard.items()}
+        html = {key: str(entry.html).encode("utf-8", "surrogatepass") for key, entry in shard.items()}
         _dump((GENERATOR, html), folder / f"html-{n:02d}.pickle")
-        _dump((GENERATOR, {key: (None, *entry[1:]) for key, entry in shard.items()}), folder / f"bodies-{n:02d}.pickle")
+        _dump((GENERATOR, {key: entry._replace(html=None) for key, entry in shard.items()}), folder / f"bodies-{n:02d}.pickle")
 
 
 class ShardSaver:

@@ -107,7 +107,10 @@ def build(options: BuildOptions, write: bool = True, progress: Progress = SILENT
 
 
 def _build(options: BuildOptions, write: bool, progress: Progress, keep: list | None) -> BuildResult:
-    """The stages, one call each (see sitegen/stages/__init__.py for what each hands on)."""
+    """The stages, one call each (see sitegen/stages/__init__.py for what each hands on).
+
+    Longer than 60 lines: besides the calls it holds the two try blocks that make a failure at
+    any stage leave output/ and the staging folder clean, and the stage timers."""
     result, report = BuildResult(), Report()
     stage = _Stages(result)
     out = options.output.resolve()
@@ -134,14 +137,15 @@ def _build(options: BuildOptions, write: bool, progress: Progress, keep: list | 
         result.parsed, result.held_drafts, result.held_future = loaded.parsed, plan.drafts, plan.future
         result.archived, result.next_scheduled = len(plan.archived), plan.next_time
     with stage("markdown"):
-        articles, archived, digests, premade = _convert(options, loaded, plan, cache, report, progress, result)
+        articles, archived, digests, premade, bodies = _convert(options, loaded, plan, cache, report, progress, result)
         files, images = loaded.files, loaded.images
         # From here on only the HTML versions are used: let the Markdown ones go (at 100,000
         # articles they are hundreds of megabytes).
         del loaded
         plan = replace(plan, listed=[], archived=[])
         report.raise_if_errors(options.strict)
-    # The cache's shards are known now: written by another process while this one goes on.
+    # The cache's shards (articles, bodies) are known now: written by another process while this one goes on.
+    cache = replace(cache, bodies=bodies)
     saver = ShardSaver(options.root, out, cache, fork=can_fork()) if write else None
     try:
         with stage("group"):
@@ -151,11 +155,11 @@ def _build(options: BuildOptions, write: bool, progress: Progress, keep: list | 
         try:
             with stage("render"):
                 env = make_environment(options.root, grouped.site)
-                keys, refs, rendered, problems = render_changed(env, options.root, grouped.site, grouped.pages,
-                                                                articles + archived, digests, cache, staging,
-                                                                out if write else None, progress, premade)
-                report.extend(problems)
+                rendering = render_changed(env, options.root, grouped.site, grouped.pages, articles + archived,
+                                           digests, cache, staging, out if write else None, progress, premade)
+                report.extend(rendering.problems)
                 report.raise_if_errors(options.strict)
+            rendered = rendering.rendered
             result.articles, result.pages, result.rendered = len(articles), len(grouped.pages), len(rendered)
             result.warnings = report.warnings
             if not write:
@@ -178,7 +182,10 @@ def _build(options: BuildOptions, write: bool, progress: Progress, keep: list | 
             if staging is not None:
                 discard(staging)
             raise
-        cache.pages, cache.refs, cache.files = keys, refs, compared.manifest
+        # what the next build reuses, stored only now that every stage succeeded
+        cache = replace(cache, pages=rendering.keys, refs=rendering.refs, files=compared.manifest,
+                        templates=rendering.templates, frame=rendering.frame, digests=rendering.digests,
+                        metadata=rendering.metadata)
         with stage("save"):
             saver.finish()
             save_cache(options.root, out, cache, shards=False)
@@ -188,8 +195,7 @@ def _build(options: BuildOptions, write: bool, progress: Progress, keep: list | 
             # The caller frees the build's objects when it wants to: a command-line build never does
             # (cli.exit_now ends the process), where freeing them one by one took ~0.09 s at 10,000
             # articles, a twentieth of a rebuild.
-            keep[:] = [(cache, articles, archived, grouped, env, keys, refs, rendered, compared, digests, stats,
-                        report)]
+            keep[:] = [(cache, articles, archived, grouped, env, rendering, compared, digests, stats, report)]
         return result
     except BaseException:
         if saver is not None:
@@ -198,9 +204,9 @@ def _build(options: BuildOptions, write: bool, progress: Progress, keep: list | 
 
 
 def _convert(options: BuildOptions, loaded, plan, cache: BuildCache, report: Report, progress: Progress,
-             result: BuildResult) -> tuple[list, list, dict[str, bytes], dict[str, str]]:
+             result: BuildResult) -> tuple[list, list, dict[str, bytes], dict[str, str], dict]:
     """The convert stage's call: the listed and archived articles with HTML bodies, each article's
-    digest, and the metadata digests the load stage's workers made."""
+    digest, the metadata digests the load stage's workers made, and the bodies for the cache."""
     config = loaded.config
     link_map = {a.source[len(CONTENT_DIR) + 1:]: a.route.url(config.base_path) for a in plan.listed + plan.archived}
     bodies: dict = {}
@@ -211,7 +217,6 @@ def _convert(options: BuildOptions, loaded, plan, cache: BuildCache, report: Rep
         done = render_bodies(loaded.converter, plan.listed + plan.archived, report, link_map, cache, bodies, tick,
                              digests, reread=lambda rel: reread_markdown(options.root, rel, config, file_set),
                              converted=loaded.converted)
-    cache.bodies = bodies
     result.converted = len(loaded.converted) + done.converted
     listed = len(plan.listed)
-    return done.articles[:listed], done.articles[listed:], digests, loaded.metadata
+    return done.articles[:listed], done.articles[listed:], digests, loaded.metadata, bodies

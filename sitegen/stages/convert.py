@@ -11,7 +11,7 @@ from functools import partial
 from pathlib import Path
 from typing import Callable, NamedTuple
 
-from ..cache import BuildCache, LazyHTML
+from ..cache import Body, BuildCache, LazyHTML
 from ..config import SiteConfig
 from ..errors import BuildError, Diagnostic, Report
 from ..images import ImageInfo
@@ -49,30 +49,30 @@ class BodyConverter:
         return hashlib.blake2b(self.setting + (targets if linked else b"-") + b"\x00" + body_digest +
                                source_dir.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
-    def convert(self, markdown_text: str, source_dir: str, link_map: dict[str, str], summary: str) -> tuple:
-        """(html, missing targets, images without alt, derived summary or None, first image)."""
+    def convert(self, markdown_text: str, source_dir: str, link_map: dict[str, str], summary: str) -> Body:
+        """The body's HTML and what converting it found (the summary only when `summary` is empty)."""
         if self._md is None:
             self._md = make_markdown(self.config.glossary)
         links = Links(source_dir, self.config.base_path, link_map, self.files, self.images)
         html = render_markdown(self._md, markdown_text, links)
         # the summary from the body only when the editor gave none (None: not worked out)
         derived = derive_summary(html) if not summary else None
-        return html, tuple(links.missing), tuple(links.no_alt), derived, first_image(html)
+        return Body(html, tuple(links.missing), tuple(links.no_alt), derived, first_image(html))
 
-    def early(self, article: Article, shape: tuple[bytes, bool]) -> tuple | None:
+    def early(self, article: Article, shape: tuple[bytes, bool]) -> Body | None:
         """The converted body of an article just read, when it can be known before the other
         articles are: with no address of another article, every link and image of the body
         resolves (or fails) the same whatever the other articles are. None when it must wait
         for the Markdown stage: a target the body names was not found (it may be an article),
         or the cache may hold the body already (a rebuild converts only what changed)."""
         source_dir = _source_dir(article)
-        if shape[1]:
+        if shape[1]:        # (digest, may link): see body_shape
             if self.cached:         # its key needs every address; the Markdown stage knows it
                 return None
         elif self.key(shape, source_dir, b"") in self.cached:
             return None
         result = self.convert(article.body, source_dir, {}, article.summary)
-        return None if result[1] else result
+        return None if result.missing else result
 
 
 def reread_markdown(root: Path, rel: str, config: SiteConfig, files: set[str]) -> str:
@@ -100,6 +100,7 @@ def render_bodies(converter: BodyConverter, articles: list[Article], report: Rep
     `converted` holds the bodies load_site converted already (by article source).
     `digests` receives each article's digest: its parse key (file identity and the settings it was
     read with), its body key and whether it is archived, which together decide every field.
+    Longer than 60 lines: keys, conversion on both cores and reporting are one pass over the articles.
     """
     early = converted or {}
     targets = _digest(repr((sorted(link_map.items()), sorted(converter.files),
@@ -110,13 +111,13 @@ def render_bodies(converter: BodyConverter, articles: list[Article], report: Rep
     for article in articles:
         source_dir = _source_dir(article)
         parsed = previous_articles.get(article.source[len(CONTENT_DIR) + 1:])
-        shape = parsed[3] if parsed is not None and parsed[3] is not None else body_shape(article.body)
+        shape = parsed.shape if parsed is not None and parsed.shape is not None else body_shape(article.body)
         key = converter.key(shape, source_dir, targets)
         jobs.append((article, source_dir, key))
-        if digests is not None and parsed is not None and parsed[0] is not None:
+        if digests is not None and parsed is not None and parsed.key is not None:
             # the parse's settings and the file's bytes, not its identity (see load_site)
             # (hex strings joined, not a tuple's repr: ~8 µs less an article, on every build)
-            _, context, digest = parsed[0]
+            _, context, digest = parsed.key
             digests[article.source] = hashlib.blake2b(f"{context}\0{digest}\0{key}\0{article.archived:d}".encode(),
                                                       digest_size=16).digest()
     todo, converted = [], {}
@@ -132,13 +133,13 @@ def render_bodies(converter: BodyConverter, articles: list[Article], report: Rep
             return article.body
         return reread(article.source[len(CONTENT_DIR) + 1:])     # a cached article: its Markdown is on disk
 
-    def convert(start: int, end: int) -> list[tuple]:
+    def convert(start: int, end: int) -> list[Body]:
         return [converter.convert(markdown_of(article), source_dir, link_map, article.summary)
                 for article, source_dir, _ in todo[start:end]]
 
     def again(article: Article, source_dir: str) -> str:
         """A cached body whose shard was lost: its Markdown converted again."""
-        return converter.convert(markdown_of(article), source_dir, link_map, article.summary)[0]
+        return converter.convert(markdown_of(article), source_dir, link_map, article.summary).html
 
     converted.update(zip((key for _, _, key in todo), map_chunks(convert, len(todo))))
     done = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 
-from ..cache import BuildCache, stat_key
+from ..cache import ArticleKey, BuildCache, ParsedArticle, stat_key
 from ..config import SiteConfig, load_config, parse_base_url
 from ..errors import BuildError, Diagnostic, Report
 from ..images import ImageInfo, inspect_images
@@ -30,6 +30,9 @@ def load_site(options: BuildOptions, report: Report, cache: BuildCache | None = 
     BodyConverter.early): one pass over the articles on both cores instead of two, and the Markdown
     never travels back to this process. The images in content/ are sized first, because a
     body's images are part of its HTML.
+
+    Longer than 60 lines: the cache-key walk, the worker's parse-and-convert and the merge share
+    the per-file keys, and splitting them would pass those dicts through three functions.
     """
     config, problems = load_config(options.root)
     if config is None:
@@ -55,37 +58,37 @@ def load_site(options: BuildOptions, report: Report, cache: BuildCache | None = 
     # not (a fresh checkout: every server deploy, every CI run) is read and hashed, not parsed,
     # and keeps its digest: what later stages key on (digests, the frame) depends on the
     # bytes, never on the file's identity.
-    keys: dict[str, tuple | None] = {}
+    keys: dict[str, ArticleKey | None] = {}
     todo: list[str] = []
     folder = os.path.join(options.root, CONTENT_DIR, "")
     stats = stats or {}
     for rel in article_files:
         path = folder + rel                                     # a string path: no pathlib per file
-        old = cache.articles[rel][0] if rel in cache.articles else None     # its last key
+        old = cache.articles[rel].key if rel in cache.articles else None     # its last key
         try:
             identity = stats.get(path) or stat_key(path)
-            if old is not None and old[:2] == (identity, context):
+            if old is not None and (old.identity, old.context) == (identity, context):
                 keys[rel] = old
                 continue
-            digest = file_digest(path) if old is not None and old[1] == context else None
+            digest = file_digest(path) if old is not None and old.context == context else None
         except OSError:
             keys[rel] = None
             todo.append(rel)
             continue
-        keys[rel] = (identity, context, digest)
-        if digest is None or digest != old[2]:
+        keys[rel] = ArticleKey(identity, context, digest)
+        if digest is None or digest != old.digest:
             todo.append(rel)
 
     def parse(start: int, end: int) -> list:
         done = []
         for rel in todo[start:end]:
             key, data = keys[rel], None
-            if key is not None and key[2] is None:
+            if key is not None and key.digest is None:
                 # A new file: read once, and its digest is that of the very bytes parsed (a file
                 # over the size limit is only hashed; read_article reports it).
                 try:
                     data = read_source(folder + rel)
-                    key = (key[0], key[1], file_key(data) if data is not None else file_digest(folder + rel))
+                    key = key._replace(digest=file_key(data) if data is not None else file_digest(folder + rel))
                 except OSError:
                     key = None
             article, found = read_article(options.root, rel, config, files, data)
@@ -99,7 +102,7 @@ def load_site(options: BuildOptions, report: Report, cache: BuildCache | None = 
             if html is not None:
                 article = evolve(article, body="")      # only the HTML goes back
                 # the digest of its metadata as render_bodies will complete it (see render_changed)
-                shown = evolve(article, summary=article.summary or html[3], first_image=html[4])
+                shown = evolve(article, summary=article.summary or html.summary, first_image=html.image)
                 done[n] = (article, found, key, shape, (html, _metadata_digest(shown)))
         return done
 
@@ -112,11 +115,11 @@ def load_site(options: BuildOptions, report: Report, cache: BuildCache | None = 
                 converted[article.source], metadata[article.source] = early
             # The cache keeps the Markdown's digest, not the Markdown: the body is read again
             # only in the rare case it must be converted again (render_bodies).
-            parsed[rel] = (key, evolve(article, body="") if article is not None and article.body else article,
-                           found, shape)
+            parsed[rel] = ParsedArticle(key, evolve(article, body="") if article is not None and article.body
+                                        else article, found, shape)
         else:
             _, article, found, shape = cache.articles[rel]
-            parsed[rel] = (keys[rel], article, found, shape)
+            parsed[rel] = ParsedArticle(keys[rel], article, found, shape)
         report.extend(found)
         if article is not None:
             articles.append(article)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import jinja2
 
-from ..cache import BuildCache
+from ..cache import BuildCache, MetadataDigest
 from ..errors import BuildError, Diagnostic
 from ..fingerprint import Fingerprints, template_keys
 from ..models import Article, Page
@@ -18,10 +18,23 @@ from ..render import PageWriter, Rendered, Site, template_problem
 from .common import digest as _digest, metadata_digest as _metadata_digest
 
 
+class Rendering(NamedTuple):
+    """What the render stage did, and what the cache keeps of it for the next build."""
+
+    keys: dict[str, str]                 # output file -> page fingerprint
+    refs: list[tuple[int, ...]]          # article index -> the pages that show it
+    rendered: list[Rendered]             # pages rendered into the staging folder
+    problems: list[Diagnostic]           # template errors (nothing else is valid then)
+    templates: dict[str, tuple]          # for the cache: template source digest -> templates it uses
+    frame: str                           # for the cache: templates, settings, pages, metadata
+    digests: dict[str, bytes]            # for the cache: article source -> digest
+    metadata: dict[str, MetadataDigest]  # for the cache: article source -> digests
+
+
 def render_changed(env, root: Path, site: Site, pages: list[Page], articles: list[Article],
                    digests: dict[str, bytes], cache: BuildCache, staging: Path | None, out: Path | None,
                    progress: Progress = SILENT, premade: dict[str, str] | None = None,
-                   ) -> tuple[dict[str, str], list[tuple[int, ...]], list[Rendered], list[Diagnostic]]:
+                   ) -> Rendering:
     """Fingerprint pages and render those whose fingerprint changed (or whose file is gone).
 
     Returns every page's fingerprint, for each article the pages that show it, what was
@@ -32,11 +45,12 @@ def render_changed(env, root: Path, site: Site, pages: list[Page], articles: lis
     with everything else equal, nothing else can differ. A worker that fingerprints a page
     renders it at once, so each context is built once, in the worker. `premade` holds the
     digests of article metadata that load_site's workers worked out (for an article not archived).
+    Longer than 60 lines: the frame, the candidates, the worker and the merge share the same keys;
+    the worker is a closure so that forked processes inherit them without pickling.
     """
     try:
         memo = dict(cache.templates)
         templates = template_keys(env, root, {p.template for p in pages}, memo)
-        cache.templates = memo
     except (jinja2.TemplateSyntaxError, jinja2.TemplateNotFound) as err:
         raise BuildError([template_problem(err, err.name or "")]) from None
     everywhere = _digest(repr((site.config, sorted(site.assets.items()), site.build_time.year,
@@ -48,14 +62,14 @@ def render_changed(env, root: Path, site: Site, pages: list[Page], articles: lis
     for a in articles:
         known = cache.metadata.get(a.source)
         digest = digests.get(a.source)
-        if known is not None and digest is not None and known[0] == digest:
+        if known is not None and digest is not None and known.article == digest:
             metadata[a.source] = known
         elif a.source in premade and not a.archived:
-            metadata[a.source] = (digest, premade[a.source])
+            metadata[a.source] = MetadataDigest(digest, premade[a.source])
         else:
-            metadata[a.source] = (digest, _metadata_digest(a))
+            metadata[a.source] = MetadataDigest(digest, _metadata_digest(a))
     frame = _digest(repr((everywhere, sorted(templates.items()), [(p.route.file, p.template) for p in pages],
-                          [metadata[a.source][1] for a in articles])))
+                          [metadata[a.source].metadata for a in articles])))
     folder = os.path.join(out, "") if out is not None else ""
     previous = cache.pages if out is not None else {}
 
@@ -117,7 +131,7 @@ def render_changed(env, root: Path, site: Site, pages: list[Page], articles: lis
                 tick()
     failed = [found for key, _, found in results if key is None]
     if failed:
-        return {}, [], [], failed[0]
+        return Rendering({}, [], [], failed[0], memo, frame, digests, metadata)
     in_order: list = [None] * len(candidates)
     for n, result in zip(order, results):
         in_order[n] = result
@@ -133,8 +147,7 @@ def render_changed(env, root: Path, site: Site, pages: list[Page], articles: lis
             for i in seen:
                 shown[i].append(number)
     refs = cache.refs if same_frame else [tuple(p) for p in shown]
-    cache.frame, cache.digests, cache.metadata = frame, digests, metadata
-    return keys, refs, rendered, []
+    return Rendering(keys, refs, rendered, [], memo, frame, digests, metadata)
 
 
 def _render_order(page: Page) -> tuple[bool, float]:
