@@ -9,20 +9,18 @@ from urllib.parse import unquote, urlsplit
 
 import markdown
 import nh3
-from markdown.blockprocessors import BlockProcessor
 from markdown.extensions import Extension
-from markdown.extensions.attr_list import AttrListExtension, AttrListTreeprocessor
+from markdown.extensions.attr_list import AttrListExtension
 from markdown.extensions.footnotes import FootnoteExtension
 from markdown.extensions.sane_lists import SaneListExtension
 from markdown.extensions.tables import TableExtension
 from markdown.extensions.toc import unique
-from markdown.inlinepatterns import InlineProcessor as InlinePattern
-from markdown.preprocessors import HtmlBlockPreprocessor, Preprocessor
-from markdown.treeprocessors import InlineProcessor, Treeprocessor, UnescapeTreeprocessor
-from markdown.util import HTML_PLACEHOLDER_RE, AtomicString, Registry
+from markdown.treeprocessors import Treeprocessor
+from markdown.util import HTML_PLACEHOLDER_RE
 
 from .i18n import FOOTNOTE_BACKLINK, TABLE_LABEL
 from .images import ImageInfo, picture_attributes
+from .speedups import markdown as speedups
 from .text import collapse, slugify
 from .urls import content_url
 
@@ -254,212 +252,6 @@ def _heading_text(el: etree.Element):
             yield child.tail
 
 
-# Python-Markdown tries every inline pattern, one regex search after another, on every piece of
-# text: ~15 searches per paragraph, most of them for characters the text does not contain. Each
-# pattern below can only match where one of its trigger strings occurs, so when none occurs the
-# search is skipped: its result (no match) is known. A gate applies only while the pattern's regex
-# is exactly the one it was written for; a pattern it does not know is always searched.
-_INLINE_GATES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "backtick": (r"(?:(?<!\\)((?:\\{2})+)(?=`+)|(?<!\\)`)", ("`",)),
-    "escape": (r"\\(.)", ("\\",)),
-    "footnote": (r"\[\^([^\]]*)\]", ("[^",)),
-    "reference": (r"(?<!\!)\[", ("[",)),
-    "link": (r"(?<!\!)\[", ("[",)),
-    "image_link": (r"\!\[", ("![",)),
-    "image_reference": (r"\!\[", ("![",)),
-    "short_reference": (r"(?<!\!)\[", ("[",)),
-    "short_image_ref": (r"\!\[", ("![",)),
-    "autolink": (r"<([A-Za-z][A-Za-z0-9+.-]*://[^<>]*)>", ("<",)),
-    "automail": (r"<([^<> !]+@[^@<> ]+)>", ("<",)),
-    "linebreak": (r"  \n", ("  \n",)),
-    "html": (r'''(<(\/?+[a-zA-Z][^\s"'<>@]*+(?:\s+[^\s"'=<>]++(?:\s*+=\s*+(?:"[^"]*+"|'[^']*+'|[^\s"'=<>]++))?+)*+\s*+/?|!--(?:(?!<!--|-->).)*--|[?](?:(?!<[?]|[?]>).)*[?]|!\[CDATA\[(?:(?!<!\[CDATA\[|\]\]>).)*\]\])>)''', ("<",)),
-    "entity": (r"(&(?:\#[0-9]+|\#x[0-9a-fA-F]+|[a-zA-Z0-9]+);)", ("&",)),
-    "em_strong": (r"\*|_", ("*", "_")),
-}
-
-
-def _gate(name: str, pattern) -> tuple[str, str] | None:
-    """Two strings one of which must occur for `pattern` to match (the same one twice when there
-    is one), or None when the pattern is not known."""
-    known = _INLINE_GATES.get(name)
-    regex = getattr(getattr(pattern, "compiled_re", None), "pattern", None)
-    if known is None or regex != known[0] or not isinstance(pattern, InlinePattern):
-        return None
-    triggers = known[1]
-    return (triggers[0], triggers[-1]) if len(triggers) <= 2 else None
-
-
-class _GatedInline(InlineProcessor):
-    """Python-Markdown's inline processor, skipping the patterns that cannot match a text.
-
-    Same output as the stock processor (tested on every kind of inline Markdown); ~0.3 ms less an
-    article. The loop is the stock `__handleInline` with the gate added, over a plain list rather
-    than the Registry, whose indexing costs a sort check each time.
-    """
-
-    def run(self, tree: etree.Element, ancestors: list[str] | None = None) -> etree.Element:
-        patterns = list(self.inlinePatterns)
-        if patterns != getattr(self, "_patterns", None):    # the gates once per set of patterns, not per article
-            names = [item.name for item in self.inlinePatterns._priority]     # sorted by the Registry
-            self._gates = [_gate(name, pattern) for name, pattern in zip(names, patterns)]
-            self._patterns = patterns
-        return super().run(tree, ancestors)
-
-    def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802,N803
-        if isinstance(data, AtomicString):
-            return data
-        patterns, gates, start = self._patterns, self._gates, 0
-        count = len(patterns)
-        while patternIndex < count:
-            gate = gates[patternIndex]
-            if gate is not None and gate[0] not in data and gate[1] not in data:
-                patternIndex, start = patternIndex + 1, 0       # what a search that found nothing returns
-                continue
-            data, matched, start = self._InlineProcessor__applyPattern(patterns[patternIndex], data, patternIndex, start)
-            if not matched:
-                patternIndex += 1
-        return data
-
-
-# The block parser likewise asks every block processor, in turn, whether a block is its kind;
-# six of them answer by searching the block with a regex (a heading of either kind, a rule, a
-# quote, a link or footnote definition), and a paragraph of prose is searched six times for nothing.
-# Each can only match where one of its trigger strings occurs. Same rule as the inline gates:
-# a gate applies only while the processor's regex is exactly the one it was written for.
-_BLOCK_GATES: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    # name: (the attribute holding the regex its test searches with, that regex, triggers)
-    "hashheader": ("RE", r"(?:^|\n)(?P<level>#{1,6})(?P<header>(?:\\.|[^\\#]|#+(?=[^#\n]))*?)#*(?:\n|$)", ("#",)),
-    "setextheader": ("RE", r"^.*?\n(?:=+|-+)[ ]*(\n|$)", ("\n=", "\n-")),
-    "hr": ("SEARCH_RE", r"^[ ]{0,3}(?=(?P<atomicgroup>(-+[ ]{0,2}){3,}|(_+[ ]{0,2}){3,}|(\*+[ ]{0,2}){3,}))"
-                        r"(?P=atomicgroup)[ ]*$", ("-", "_", "*")),
-    "quote": ("RE", r"(^|\n)[ ]{0,3}>[ ]?(.*)", (">",)),
-    "reference": ("RE", r"^[ ]{0,3}\[([^\[\]]*)\]:[ ]*(?:\n[ ]*)?([^\s]+)[ ]*(?:\n[ ]*)?"
-                        r'((["\'])(.*)\4[ ]*|\((.*)\)[ ]*)?$', ("]:",)),
-    "footnote": ("RE", r"^[ ]{0,3}\[\^([^\]]*)\]:[ ]*(.*)$", ("[^",)),
-}
-
-
-class _GatedBlock(BlockProcessor):
-    """A block processor asked only about blocks that contain one of its trigger strings; for
-    any other block the answer its own test would give is known: not mine."""
-
-    def __init__(self, inner: BlockProcessor, triggers: tuple[str, ...]):
-        super().__init__(inner.parser)
-        self.inner, self.triggers = inner, triggers
-        self.run = inner.run        # type: ignore[method-assign]  # the processor's own, with its state
-
-    def test(self, parent: etree.Element, block: str) -> bool:
-        for trigger in self.triggers:
-            if trigger in block:
-                return self.inner.test(parent, block)
-        return False
-
-
-class _GatedHtmlBlock(Preprocessor):
-    """Python-Markdown's raw-HTML preprocessor, run only on text that has a "<" or an "&".
-
-    It feeds the whole article to an HTML parser to take raw HTML blocks out; text with neither
-    character holds no tag and no entity, and comes back unchanged (the parser sees one run of
-    data). Most articles have neither, and the parser's character-by-character search for them
-    was about a twentieth of the Markdown stage."""
-
-    def __init__(self, inner: HtmlBlockPreprocessor):
-        super().__init__(inner.md)
-        self.inner = inner
-
-    def run(self, lines: list[str]) -> list[str]:
-        for line in lines:
-            if "<" in line or "&" in line:
-                return self.inner.run(lines)
-        return lines
-
-
-class _GatedUnescape(UnescapeTreeprocessor):
-    """Python-Markdown's unescape tree processor, run only on articles with a backslash.
-
-    It puts back the characters that backslash escapes (a backslash before "*") hid from the
-    inline patterns, by a regex over every text, tail and attribute of the tree; those markers
-    (STX, digits, ETX) are made only from a backslash in the text, and the preprocessors remove
-    any STX or ETX the article itself holds. A subclass, not a wrapper: inline patterns read its RE."""
-
-    def __init__(self, inner: UnescapeTreeprocessor):
-        super().__init__(inner.md)
-        self.inner = inner
-
-    def run(self, root: etree.Element) -> None:
-        if _any_line_has(self.md.lines, "\\"):
-            super().run(root)
-
-
-class _GatedAttrList(Treeprocessor):
-    """The attr_list extension's tree processor, run only on articles whose text has a "{".
-
-    It visits every element to look for a trailing `{: …}`; an article without "{" in its text
-    (after the preprocessors: what the tree's text comes from) has none to find."""
-
-    def __init__(self, inner: AttrListTreeprocessor):
-        super().__init__(inner.md)
-        self.inner = inner
-
-    def run(self, root: etree.Element) -> None:
-        if _any_line_has(self.md.lines, "{"):
-            self.inner.run(root)
-
-
-def _any_line_has(lines: list[str], text: str) -> bool:
-    """Whether `text` occurs in one of the lines (the article after the preprocessors)."""
-    for line in lines:
-        if text in line:
-            return True
-    return False
-
-
-class _ListedRegistry(Registry):
-    """Python-Markdown's Registry, listing its items once until one is registered or removed.
-
-    The block parser goes through the block processors for every block of an article, and the
-    Registry makes a new sorted list of them each time (~12 lists an article)."""
-
-    _listed: list | None = None
-
-    def __iter__(self):
-        if self._listed is None:
-            self._listed = list(super().__iter__())
-        return iter(self._listed)
-
-    def register(self, item, name: str, priority: float) -> None:
-        self._listed = None
-        super().register(item, name, priority)
-
-    def deregister(self, name: str, strict: bool = True) -> None:
-        self._listed = None
-        super().deregister(name, strict)
-
-
-def _add_gates(md: markdown.Markdown) -> None:
-    """Wrap each block processor whose regex is known in a _GatedBlock, the raw-HTML
-    preprocessor in a _GatedHtmlBlock and attr_list's tree processor in a _GatedAttrList, each
-    at its own priority."""
-    blocks = md.parser.blockprocessors
-    for name, (attribute, regex, triggers) in _BLOCK_GATES.items():
-        if name in blocks and getattr(getattr(blocks[name], attribute, None), "pattern", None) == regex:
-            _wrap(blocks, name, type(blocks[name]), lambda inner, t=triggers: _GatedBlock(inner, t))
-    _wrap(md.preprocessors, "html_block", HtmlBlockPreprocessor, _GatedHtmlBlock)
-    _wrap(md.treeprocessors, "attr_list", AttrListTreeprocessor, _GatedAttrList)
-    _wrap(md.treeprocessors, "unescape", UnescapeTreeprocessor, _GatedUnescape)
-    if type(blocks) is Registry:
-        blocks.__class__ = _ListedRegistry
-
-
-def _wrap(registry, name: str, kind: type, gate) -> None:
-    """Replace the processor `name` by gate(processor), at the same priority, when it is
-    exactly of `kind` (not an extension's subclass, nor already wrapped)."""
-    for item in registry._priority:
-        if item.name == name and type(registry[name]) is kind:
-            registry.register(gate(registry[name]), name, item.priority)
-            return
-
-
 class ArticleExtension(Extension):
     """Figures with captions, resolved links, abbreviations: the portal's Markdown dialect."""
 
@@ -472,7 +264,6 @@ class ArticleExtension(Extension):
         md.treeprocessors.register(_ResolveLinks(md), "resolve_links", 14)
         md.treeprocessors.register(_Abbreviations(md, self.glossary), "abbreviations", 13)
         md.treeprocessors.register(_HeadingIds(md), "heading_ids", 5)
-        md.treeprocessors.register(_GatedInline(md), "inline", 20)     # replaces the stock one
 
 
 def make_markdown(glossary: dict[str, str] | None = None) -> markdown.Markdown:
@@ -484,20 +275,9 @@ def make_markdown(glossary: dict[str, str] | None = None) -> markdown.Markdown:
                     SaneListExtension(), ArticleExtension(glossary)],
         output_format="html",
     )
-    _add_gates(md)
-    # Whether a tag is a block element is asked ~25 times an article (block parser, prettify):
-    # Python-Markdown lowercases the tag and searches a list each time. The answer for a tag
-    # never changes once the extensions are loaded.
-    levels: dict = {}
-    stock = md.is_block_level
-
-    def is_block_level(tag) -> bool:
-        found = levels.get(tag)
-        if found is None:
-            found = levels[tag] = stock(tag)
-        return found
-
-    md.is_block_level = is_block_level  # type: ignore[method-assign]
+    # gated processors, memos: Python-Markdown's private internals, each used only while the
+    # installed version still has them (sitegen/speedups/markdown.py)
+    speedups.install(md)
     return md
 
 

@@ -7,11 +7,9 @@ import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from types import FunctionType
 from urllib.parse import quote, urlsplit
 
 import jinja2
-import markupsafe
 from markupsafe import Markup
 
 from .cache import CACHE_DIR, GENERATOR
@@ -22,6 +20,7 @@ from .images import ImageInfo, picture_attributes
 from .i18n import format_date, format_short_date
 from .models import Article, Page
 from .redirects import nginx_string
+from .speedups import templates as speedups
 from .urls import Route
 from .write import file_key, same_size, write_file
 
@@ -98,7 +97,6 @@ def make_environment(root: Path, site: Site) -> jinja2.Environment:
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, auto_reload=False,
         bytecode_cache=cache,
     )
-    env.template_class = _Template
     config = site.config
 
     base_path = config.base_path
@@ -255,7 +253,9 @@ def make_environment(root: Path, site: Site) -> jinja2.Environment:
                      absolute_url=absolute_url, asset=asset, asset_path=asset_path,
                      breadcrumb_list=breadcrumb_list, news_article=news_article)
     env.globals.update(functions, site=config, build_year=site.build_time.year)
-    env.context_class = type("Context", (_Context,), {"plain": frozenset(functions.values())})
+    # escape_output, the functions above called directly, pages rendered without Template.render:
+    # Jinja's and MarkupSafe's private internals, used while they have them (speedups/templates.py)
+    speedups.install(env, plain=frozenset(functions.values()))
     env.filters.update(
         # also filters (`item|url`, as in MkDocs' themes): Jinja calls a filter directly, a
         # global through Context.call, which costs ~1.8 µs more, and pages call url ~25 times
@@ -278,30 +278,6 @@ def make_environment(root: Path, site: Site) -> jinja2.Environment:
     return env
 
 
-class _Context(jinja2.runtime.Context):
-    """Jinja's Context, calling the theme's own functions (`plain`) directly.
-
-    Jinja compiles `f(x)` on a global to `context.call(f, x)`, which looks on every call for
-    pass_context and its kin on the function and on its __call__ (~1.8 µs; an article page
-    makes ~9 such calls, a listing page one per card). The theme's functions take none of them:
-    they are called as Context.call would call them, without the looking.
-    """
-
-    plain: frozenset = frozenset()
-
-    def call(__self, __obj, *args, **kwargs):  # noqa: N805 - Jinja's signature, whose names cannot clash with kwargs
-        if type(__obj) is FunctionType and __obj in __self.plain:
-            if kwargs:
-                kwargs.pop("_block_vars", None)
-                kwargs.pop("_loop_vars", None)
-            try:
-                return __obj(*args, **kwargs)
-            except StopIteration:
-                return __self.environment.undefined(
-                    "value was undefined because a callable raised a StopIteration exception")
-        return super().call(__obj, *args, **kwargs)
-
-
 def _at_render(func):
     """`func` as a filter Jinja never runs while compiling a template. Jinja works out a filter
     on a constant (`'favicon.ico'|url`) at compile time, and compiled templates are kept in
@@ -309,41 +285,6 @@ def _at_render(func):
     depends on site.yaml (base_url, the levels) would stay baked in after site.yaml changes. A filter that takes the context is
     never run early, and is still called directly, not through Context.call."""
     return jinja2.pass_context(lambda _context, value: func(value))
-
-
-# markupsafe's own escaping of a str to a str, in C (what its escape() wraps in a Markup)
-_escape_inner = markupsafe._escape_inner
-
-
-def escape_output(value: object) -> str:
-    """What markupsafe.escape(value) gives, as a str rather than a Markup: the same characters.
-
-    Jinja (autoescape on) passes every `{{ … }}` of a template through escape() and joins the
-    results into the page. markupsafe's escape wraps each result in a Markup, whose __new__ runs
-    in Python; on an article page's ~100 outputs that was a sixth of Jinja's time, for strings
-    that are only joined (tests/test_theme.py holds the two equal on any text).
-    """
-    if type(value) is str:
-        return _escape_inner(value)
-    if hasattr(value, "__html__"):
-        return value.__html__()
-    return _escape_inner(str(value))
-
-
-class _Template(jinja2.Template):
-    """A template whose output expressions are escaped by escape_output.
-
-    Jinja compiles `{{ x }}` to `escape(x)` with `escape` a global of the template's module,
-    used for nothing but output that is joined into text: macros, `{% set %}` blocks and
-    call blocks wrap their joined text in Markup themselves. Every template, from the loader or
-    the bytecode cache, is made here.
-    """
-
-    @classmethod
-    def from_code(cls, environment, code, globals, uptodate=None):  # noqa: A002 - Jinja's signature
-        template = super().from_code(environment, code, globals, uptodate)
-        template.root_render_func.__globals__["escape"] = escape_output
-        return template
 
 
 def _attrs(attributes: dict) -> Markup:
@@ -415,16 +356,9 @@ class PageWriter:
         return Rendered(rel, key, written)
 
     def _render(self, template: jinja2.Template, globals_: dict, context: dict) -> str:
-        """template.render(context), without its per-page copies: Template.render copies the
-        context, then merges it with the template's globals, a ChainMap read key by key in
-        Python (~28 µs a page, 8 % of an article page). The globals are merged into a dict once
-        per template and worker; they do not change during a build."""
-        env = self.env
-        ctx = env.context_class(env, {**globals_, **context}, template.name, template.blocks, globals=globals_)
-        try:
-            return env.concat(template.root_render_func(ctx))   # type: ignore[attr-defined]
-        except Exception:
-            env.handle_exception()      # raises it again with the template's file and line, as render() does
+        """template.render(context), without its per-page copies while Jinja allows it: the
+        template's globals are merged into a dict (`globals_`) once per template and worker."""
+        return speedups.render(self.env, template, globals_, context)
 
 
 def template_problem(err: jinja2.TemplateSyntaxError | jinja2.TemplateNotFound, template: str) -> Diagnostic:

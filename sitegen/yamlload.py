@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import yaml
 
+from .speedups import yaml as speedups
+
 
 class YamlError(ValueError):
     """A YAML document that cannot be read; `line` is 1-based within the document."""
@@ -16,7 +18,7 @@ class YamlError(ValueError):
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-_STR, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:seq"
+_STR = "tag:yaml.org,2002:str"
 _RESOLVE_MEMO_TEXT, _RESOLVE_MEMO_MAX = 40, 4096
 _resolved: dict[tuple[str, tuple[bool, bool]], str] = {}     # (scalar, implicit) -> tag, see _Loader.resolve
 
@@ -49,7 +51,7 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
     def construct_object(self, node, deep=False):  # type: ignore[override]
         # An alias is the same node met a second time; PyYAML would share the
         # object, and a later walk over it could expand exponentially.
-        if node in self.constructed_objects or node in self.recursive_objects:
+        if self.met(node):    # see speedups.install below
             raise _alias(node)
         return super().construct_object(node, deep)
 
@@ -66,32 +68,12 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
             plain = plain and key_node.tag == _STR
         if not plain:
             return super().construct_mapping(node, deep)
-        # Front matter is a mapping of strings to strings and lists of strings. PyYAML builds each
-        # of those through three Python calls (~1.5 µs a value, a third of reading front matter);
-        # they are made here directly, recorded as construct_object records them, so an alias to
-        # one of them is still refused. Anything else goes through construct_object.
-        mapping = {}
-        constructed = self.constructed_objects
-        for key_node, value_node in node.value:
-            key = self._value(key_node, constructed, deep)
-            mapping[key] = self._value(value_node, constructed, deep)
-        return mapping
+        return self.construct_strings(node, deep)
 
-    def _value(self, node, constructed: dict, deep: bool):
-        kind = type(node)
-        if kind is yaml.ScalarNode and node.tag == _STR:
-            if node in constructed:
-                raise _alias(node)
-            constructed[node] = node.value
-            return node.value
-        if kind is yaml.SequenceNode and node.tag == _SEQ and node not in constructed:
-            items = node.value
-            if all(type(item) is yaml.ScalarNode and item.tag == _STR for item in items):
-                values = [self._value(item, constructed, deep) for item in items]
-                constructed[node] = values
-                return values
-        return self.construct_object(node, deep)
 
+# met(node) and construct_strings(node, deep): built on PyYAML's private records of what it built
+# while the installed version has them, PyYAML's own code otherwise (sitegen/speedups/yaml.py)
+speedups.install(_Loader)
 
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from markdown.treeprocessors import InlineProcessor
 from markdown.util import Registry
 
-from sitegen.markdown import _GatedAttrList, _GatedBlock, _GatedHtmlBlock, _GatedUnescape, make_markdown
+from sitegen.markdown import make_markdown
+from sitegen.speedups.markdown import _GatedAttrList, _GatedBlock, _GatedHtmlBlock, _GatedUnescape
 
 
 def stock_markdown(glossary: dict[str, str] | None = None):

@@ -191,13 +191,13 @@ def test_gated_block_processors_match_stock(md, text):
 def test_every_searching_block_processor_is_gated(md):
     """A Python-Markdown upgrade that changes one of these regexes switches its gate off (output
     stays right, slower): this test says so."""
-    from sitegen.markdown import _GatedBlock
+    from sitegen.speedups.markdown import _GatedBlock
     gated = {item.name for item in md.parser.blockprocessors._priority
              if isinstance(md.parser.blockprocessors[item.name], _GatedBlock)}
     assert gated == {"hashheader", "setextheader", "hr", "quote", "reference", "footnote"}
-    from sitegen.markdown import _GatedHtmlBlock
+    from sitegen.speedups.markdown import _GatedHtmlBlock
     assert isinstance(md.preprocessors["html_block"], _GatedHtmlBlock)
-    from sitegen.markdown import _GatedAttrList
+    from sitegen.speedups.markdown import _GatedAttrList
     assert isinstance(md.treeprocessors["attr_list"], _GatedAttrList)
 
 
@@ -215,7 +215,7 @@ def test_gated_inline_processor_matches_stock_on_sample_site(md):
 def test_every_inline_pattern_is_gated(md):
     """If a Python-Markdown upgrade changes a pattern's regex its gate switches off (output stays
     right, but slower): this test says so."""
-    from sitegen.markdown import _GatedInline, _gate
+    from sitegen.speedups.markdown import _GatedInline, _gate
     assert isinstance(md.treeprocessors["inline"], _GatedInline)
     ungated = [item.name for item in md.inlinePatterns._priority if _gate(item.name, md.inlinePatterns[item.name]) is None]
     assert ungated == []

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sitegen.cli import main
-from sitegen.render import _Template, escape_output
+from sitegen.speedups.templates import _Template, escape_output
 
 from .conftest import REPO
 
@@ -186,7 +186,7 @@ def test_templates_compiled_by_another_generator_are_not_kept(site):
     assert any((jinja / GENERATOR).iterdir())
 
 
-# --- escaping output as str (sitegen.render.escape_output) -----------------------------
+# --- escaping output as str (sitegen.speedups.templates.escape_output) -----------------------------
 
 
 class _Html:
