@@ -36,7 +36,9 @@ def _common(p: argparse.ArgumentParser, output: bool = True) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    """The argument parser; `python build.py COMMAND --help` lists each command's options."""
+    """The argument parser; `python build.py COMMAND --help` lists each command's options.
+    Longer than 60 lines: one add_argument call per option of every command, in one place.
+    """
     p = argparse.ArgumentParser(
         prog="build.py", epilog=EPILOG,
         description="The union news portal: content/ + templates/ + site.yaml -> output/. "

@@ -45,6 +45,8 @@ def find_related(articles: list[Article], topic_keys: list[tuple[str, ...]], uni
 
     `topic_keys[i]` are article i's topics as grouping keys; `unit_keys[i]` its unit key ("" if none).
     An article is related when it shares a topic, or has no shared topic but the same unit.
+    Longer than 60 lines: the candidate walk and its early stop share local tables; split, the
+    inner loop would pay a call per article pair.
     """
     times = [a.date.stamp for a in articles]
     lists: dict[tuple, list[int]] = defaultdict(list)

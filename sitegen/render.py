@@ -84,6 +84,8 @@ def make_environment(root: Path, site: Site) -> jinja2.Environment:
     Compiled templates are kept in .cache/jinja/ (Jinja's own bytecode cache, checked against
     each template's source, one folder per version of the generator): otherwise every process
     that renders compiles the whole theme.
+    Longer than 60 lines: it defines the template functions and filters as closures over the
+    site, so that each is a plain call with no lookup at render time.
     """
     try:
         bytecode = _bytecode_folder(root)

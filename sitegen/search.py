@@ -86,7 +86,10 @@ class SearchIndex:
     def update(self, root: Path, articles: Sequence[Article], digests: dict[str, bytes],
                filings: dict[str, Filing], config, images: dict, shard_size: int) -> IndexReport:
         """Bring documents, shard bundles, lexicon and manifest up to date with `articles`.
-        Raises BuildError (naming Pagefind's complaint) if a shard cannot be indexed."""
+        Raises BuildError (naming Pagefind's complaint) if a shard cannot be indexed.
+        Longer than 60 lines: its three steps (documents, shards, manifest) are one pass
+        that shares the state read from .cache/; each step is commented.
+        """
         engine = pagefind.find_engine(root)
         glossary = Glossary(config.glossary)
         frame = _digest(repr((DOCUMENTS_VERSION, sorted(config.glossary.items()), config.base_path,
