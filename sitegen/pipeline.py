@@ -25,7 +25,7 @@ from .stages.convert import reread_markdown, render_bodies
 from .stages.group import group
 from .stages.index import filings
 from .stages.load import load_site
-from .stages.publish import compare, swap_in
+from .stages.publish import Compared, compare, swap_in
 from .stages.render import render_changed
 from .write import check_output_dir, discard, staging_dir
 
@@ -110,7 +110,7 @@ def _build(options: BuildOptions, write: bool, progress: Progress, keep: list | 
     """The stages, one call each (see sitegen/stages/__init__.py for what each hands on).
 
     Longer than 60 lines: besides the calls it holds the two try blocks that make a failure at
-    any stage leave output/ and the staging folder clean, and the stage timers."""
+    any stage leave output/, the staging folder and the cache writer clean, and the stage timers."""
     result, report = BuildResult(), Report()
     stage = _Stages(result)
     out = options.output.resolve()
@@ -127,15 +127,8 @@ def _build(options: BuildOptions, write: bool, progress: Progress, keep: list | 
     with stage("cache"):
         cache = load_cache(options.root, out) if write else BuildCache()
     with stage("load"):
-        loaded = load_site(options, report, cache, stats)
+        loaded, now, plan = _load(options, write, cache, stats, report, result)
         config = loaded.config
-        if write:
-            report.extend(check_output_dir(options.root, options.output))
-        now = build_time(config)
-        plan = schedule(loaded.articles, now, options.drafts, options.future)
-        report.extend(find_collisions(plan.listed + plan.archived))
-        result.parsed, result.held_drafts, result.held_future = loaded.parsed, plan.drafts, plan.future
-        result.archived, result.next_scheduled = len(plan.archived), plan.next_time
     with stage("markdown"):
         articles, archived, digests, premade, bodies = _convert(options, loaded, plan, cache, report, progress, result)
         files, images = loaded.files, loaded.images
@@ -164,20 +157,8 @@ def _build(options: BuildOptions, write: bool, progress: Progress, keep: list | 
             result.warnings = report.warnings
             if not write:
                 return result
-            copies = dict(grouped.copies)
-            with stage("images"):
-                copies.update(render_variants(options.root, images, CONTENT_DIR))
-            with stage("compare"):
-                compared = compare(out, staging, grouped.pages, copies, rendered, cache.files)
-                result.files, result.written = len(compared.expected), len(compared.changed)
-            search_index = SearchIndex(search_path(options.root, out))
-            if options.search and articles:
-                with stage("search"):
-                    result.index = search_index.update(options.root, articles, digests,
-                                                       filings(config, articles, grouped.taxonomy), config, images,
-                                                       config.search_shard_size)
-            with stage("write"):
-                result.deleted = swap_in(out, staging, compared, cache.files, search_index, result.index)
+            compared = _publish(options, stage, result, out, staging, grouped, rendered, articles, digests, images,
+                                cache)
         except BaseException:
             if staging is not None:
                 discard(staging)
@@ -191,10 +172,7 @@ def _build(options: BuildOptions, write: bool, progress: Progress, keep: list | 
             save_cache(options.root, out, cache, shards=False)
         skip.remember(options, out, inputs, now, articles, plan.next_time,
                       {key: getattr(result, key) for key in skip.SUMMARY})
-        if keep is not None:
-            # The caller frees the build's objects when it wants to: a command-line build never does
-            # (cli.exit_now ends the process), where freeing them one by one took ~0.09 s at 10,000
-            # articles, a twentieth of a rebuild.
+        if keep is not None:    # freed when the caller wants (cli.exit_now never: ~0.09 s at 10,000 articles)
             keep[:] = [(cache, articles, archived, grouped, env, rendering, compared, digests, stats, report)]
         return result
     except BaseException:
@@ -220,3 +198,38 @@ def _convert(options: BuildOptions, loaded, plan, cache: BuildCache, report: Rep
     result.converted = len(loaded.converted) + done.converted
     listed = len(plan.listed)
     return done.articles[:listed], done.articles[listed:], digests, loaded.metadata, bodies
+
+
+def _load(options: BuildOptions, write: bool, cache: BuildCache, stats: dict, report: Report,
+          result: BuildResult):
+    """The load stage's calls: the site, the build time, and what is published when (the plan)."""
+    loaded = load_site(options, report, cache, stats)
+    if write:
+        report.extend(check_output_dir(options.root, options.output))
+    now = build_time(loaded.config)
+    plan = schedule(loaded.articles, now, options.drafts, options.future)
+    report.extend(find_collisions(plan.listed + plan.archived))
+    result.parsed, result.held_drafts, result.held_future = loaded.parsed, plan.drafts, plan.future
+    result.archived, result.next_scheduled = len(plan.archived), plan.next_time
+    return loaded, now, plan
+
+
+def _publish(options: BuildOptions, stage: _Stages, result: BuildResult, out, staging, grouped, rendered,
+             articles: list, digests: dict, images: dict, cache: BuildCache) -> Compared:
+    """The images, compare, search and write stages: output/ becomes the new site."""
+    copies = dict(grouped.copies)
+    with stage("images"):
+        copies.update(render_variants(options.root, images, CONTENT_DIR))
+    with stage("compare"):
+        compared = compare(out, staging, grouped.pages, copies, rendered, cache.files)
+        result.files, result.written = len(compared.expected), len(compared.changed)
+    search_index = SearchIndex(search_path(options.root, out))
+    if options.search and articles:
+        config = grouped.site.config
+        with stage("search"):
+            result.index = search_index.update(options.root, articles, digests,
+                                               filings(config, articles, grouped.taxonomy), config, images,
+                                               config.search_shard_size)
+    with stage("write"):
+        result.deleted = swap_in(out, staging, compared, cache.files, search_index, result.index)
+    return compared
