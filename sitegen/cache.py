@@ -65,6 +65,13 @@ class Body(NamedTuple):
     image: str | None             # the body's first image
 
 
+class Related(NamedTuple):
+    """The related articles of every listed article, and the key of what they were found from."""
+
+    key: str = ""                 # hash of each article's source, date, topics and unit
+    lists: list = []              # listed article index -> indices of its related articles
+
+
 class MetadataDigest(NamedTuple):
     """An article's digest, and the digest of its metadata worked out from it."""
 
@@ -84,7 +91,7 @@ class BuildCache:
     bodies: dict[str, Body] = field(default_factory=dict)
     pages: dict[str, str] = field(default_factory=dict)        # output rel -> page fingerprint
     files: dict[str, str] = field(default_factory=dict)        # output manifest: rel -> content key
-    related: tuple = ("", [])                                  # (key, result of find_related)
+    related: Related = Related()                               # find_related's result, reused
     frame: str = ""                                            # templates, settings, pages, article metadata
     digests: dict[str, bytes] = field(default_factory=dict)    # article source -> digest (metadata and body)
     refs: list[tuple[int, ...]] = field(default_factory=list)  # article index -> indices of the pages showing it

@@ -12,6 +12,7 @@ from .feeds import EPOCH, Feed, FeedLink, newest
 from .models import Article, Page
 from .paginate import paginate
 from .redirects import redirect_pages
+from .cache import Related
 from .related import find_related
 from .render import Site
 from .taxonomy import (ARCHIVE_ROOT, AUTHORS_ROOT, LEVELS_ROOT, TOPICS_ROOT, UNITS_ROOT, Taxonomy, Term, name_key,
@@ -80,10 +81,11 @@ class PageBuilder:
     """Makes the Page list. Contexts are built here, key by key, for each page kind."""
 
     def __init__(self, site: Site, articles: list[Article], taxonomy: Taxonomy, feeds: list[Feed],
-                 archived: Sequence[Article] = (), related_cache: Any = None):
+                 archived: Sequence[Article] = (), related: Related = Related()):
         self.site, self.articles, self.taxonomy = site, articles, taxonomy
         self.archived = archived
-        self.related_cache = related_cache
+        # the last build's related articles in, this build's out (the group stage hands them on)
+        self.related = related
         # tuples, shared by every page: a page's fingerprint hashes a shared tuple once per build
         # (by identity), where a list made for the page is hashed item by item on every page
         self.nav = tuple(_nav(site, taxonomy))
@@ -198,13 +200,9 @@ class PageBuilder:
         """find_related, reused from the cache when no article's topics, unit or date changed."""
         key = hashlib.blake2b(repr([(a.source, a.date.stamp, t, u) for a, t, u in
                                     zip(articles, topic_keys, unit_keys)]).encode(), digest_size=16).hexdigest()
-        cache = self.related_cache
-        if cache is not None and cache.related[0] == key:
-            return cache.related[1]
-        related = find_related(articles, topic_keys, unit_keys)
-        if cache is not None:
-            cache.related = (key, related)
-        return related
+        if self.related.key != key:
+            self.related = Related(key, find_related(articles, topic_keys, unit_keys))
+        return self.related.lists
 
     def _article_page_context(self, article: Article, newer: Article | None = None, older: Article | None = None,
                               related: Sequence[Article] = (), listed: bool = True) -> dict[str, Any]:

@@ -107,78 +107,86 @@ def build(options: BuildOptions, write: bool = True, progress: Progress = SILENT
 
 
 def _build(options: BuildOptions, write: bool, progress: Progress, keep: list | None) -> BuildResult:
-    """The stages, one call each (see sitegen/stages/__init__.py for what each hands on).
-
-    Longer than 60 lines: besides the calls it holds the two try blocks that make a failure at
-    any stage leave output/, the staging folder and the cache writer clean, and the stage timers."""
-    result, report = BuildResult(), Report()
-    stage = _Stages(result)
-    out = options.output.resolve()
-    stats: dict[str, tuple[int, int, int]] = {}       # each source file's identity, read once
+    """The stages, one call each (see sitegen/stages/__init__.py for what each hands on)."""
+    result, report, stats = BuildResult(), Report(), {}      # stats: each source file's identity, read once
+    stage, out, inputs = _Stages(result), options.output.resolve(), None
     if write:
         with stage("unchanged?"):
             inputs = skip.inputs_of(options, stats)
-            last = skip.last_summary(options, out, inputs)
-            if last is not None:
-                for key, value in last.items():
-                    setattr(result, key, value)
-                result.pages_unchanged = True
+            if _same_as_last(options, out, inputs, result):
                 return result
     with stage("cache"):
         cache = load_cache(options.root, out) if write else BuildCache()
     with stage("load"):
         loaded, now, plan = _load(options, write, cache, stats, report, result)
-        config = loaded.config
+        cache, config = replace(cache, articles=loaded.records), loaded.config
     with stage("markdown"):
         articles, archived, digests, premade, bodies = _convert(options, loaded, plan, cache, report, progress, result)
         files, images = loaded.files, loaded.images
-        # From here on only the HTML versions are used: let the Markdown ones go (at 100,000
-        # articles they are hundreds of megabytes).
+        # only the HTML versions are used from here: the Markdown ones (hundreds of MB at 100,000) go
         del loaded
         plan = replace(plan, listed=[], archived=[])
         report.raise_if_errors(options.strict)
-    # The cache's shards (articles, bodies) are known now: written by another process while this one goes on.
-    cache = replace(cache, bodies=bodies)
-    saver = ShardSaver(options.root, out, cache, fork=can_fork()) if write else None
-    try:
+    cache = replace(cache, bodies=bodies)        # the cache's shards, written by a forked process meanwhile
+    with _Cleanup(ShardSaver(options.root, out, cache, fork=can_fork()) if write else None) as cleanup:
         with stage("group"):
             grouped = group(options, config, articles, archived, files, images, now, cache, report, write)
             report.raise_if_errors(options.strict)
-        staging = staging_dir(out) if write else None
-        try:
-            with stage("render"):
-                env = make_environment(options.root, grouped.site)
-                rendering = render_changed(env, options.root, grouped.site, grouped.pages, articles + archived,
-                                           digests, cache, staging, out if write else None, progress, premade)
-                report.extend(rendering.problems)
-                report.raise_if_errors(options.strict)
-            rendered = rendering.rendered
-            result.articles, result.pages, result.rendered = len(articles), len(grouped.pages), len(rendered)
-            result.warnings = report.warnings
-            if not write:
-                return result
-            compared = _publish(options, stage, result, out, staging, grouped, rendered, articles, digests, images,
-                                cache)
-        except BaseException:
-            if staging is not None:
-                discard(staging)
-            raise
+        cleanup.staging = staging_dir(out) if write else None
+        with stage("render"):
+            env = make_environment(options.root, grouped.site)
+            rendering = render_changed(env, options.root, grouped.site, grouped.pages, articles + archived,
+                                       digests, cache, cleanup.staging, out if write else None, progress, premade)
+            report.extend(rendering.problems)
+            report.raise_if_errors(options.strict)
+        result.articles, result.pages, result.rendered = len(articles), len(grouped.pages), len(rendering.rendered)
+        result.warnings = report.warnings
+        if not write:
+            return result
+        compared = _publish(options, stage, result, out, cleanup.staging, grouped, rendering.rendered, articles,
+                            digests, images, cache)
+        cleanup.staging = None                  # it is output/ now
         # what the next build reuses, stored only now that every stage succeeded
         cache = replace(cache, pages=rendering.keys, refs=rendering.refs, files=compared.manifest,
                         templates=rendering.templates, frame=rendering.frame, digests=rendering.digests,
-                        metadata=rendering.metadata)
+                        metadata=rendering.metadata, related=grouped.related)
         with stage("save"):
-            saver.finish()
+            cleanup.saver.finish()
             save_cache(options.root, out, cache, shards=False)
-        skip.remember(options, out, inputs, now, articles, plan.next_time,
-                      {key: getattr(result, key) for key in skip.SUMMARY})
-        if keep is not None:    # freed when the caller wants (cli.exit_now never: ~0.09 s at 10,000 articles)
-            keep[:] = [(cache, articles, archived, grouped, env, rendering, compared, digests, stats, report)]
-        return result
-    except BaseException:
-        if saver is not None:
-            saver.wait()        # not left behind; what it wrote is valid either way (see ShardSaver)
-        raise
+    skip.remember(options, out, inputs, now, articles, plan.next_time,
+                  {key: getattr(result, key) for key in skip.SUMMARY})
+    if keep is not None:    # freed when the caller wants (cli.exit_now never: ~0.09 s at 10,000 articles)
+        keep[:] = [(cache, articles, archived, grouped, env, rendering, compared, digests, stats, report)]
+    return result
+
+
+class _Cleanup:
+    """What a failed stage must not leave behind: the staging folder (output/ stays as it was)
+    and the process writing the cache's shards (waited for: what it wrote is valid either way)."""
+
+    def __init__(self, saver: ShardSaver | None):
+        self.saver, self.staging = saver, None
+
+    def __enter__(self) -> _Cleanup:
+        return self
+
+    def __exit__(self, kind, *_) -> None:
+        if kind is not None:
+            if self.staging is not None:
+                discard(self.staging)
+            if self.saver is not None:
+                self.saver.wait()
+
+
+def _same_as_last(options: BuildOptions, out, inputs, result: BuildResult) -> bool:
+    """True when no input changed since the last build: `result` is then that build's summary."""
+    last = skip.last_summary(options, out, inputs)
+    if last is None:
+        return False
+    for key, value in last.items():
+        setattr(result, key, value)
+    result.pages_unchanged = True
+    return True
 
 
 def _convert(options: BuildOptions, loaded, plan, cache: BuildCache, report: Report, progress: Progress,

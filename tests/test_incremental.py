@@ -7,6 +7,7 @@ import json
 import os
 import pickle
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -763,3 +764,23 @@ def test_metadata_digests_made_while_loading_are_those_of_the_finished_articles(
     for a in seen["articles"]:
         if a.source in premade:
             assert premade[a.source] == sitegen.stages.common.metadata_digest(a), a.source
+
+
+def test_related_articles_are_reused_from_the_cache_until_topics_units_or_dates_change(portal):
+    from sitegen.cache import Related, load_cache, save_cache
+
+    out = portal / "output"
+    cache = load_cache(portal, out)
+    listed = len(cache.related.lists)
+    assert cache.related.key and listed > 2
+    # A marker only reuse can explain: every article's related list becomes "the oldest article".
+    save_cache(portal, out, replace(cache, related=Related(cache.related.key, [[listed - 1]] * listed)),
+               shards=False)
+    edit(first(portal, "lien-doan*.md"), "Thảo luận tại hội nghị", "Trao đổi tại hội nghị")   # body only
+    assert main(["build", "--root", str(portal), "-q"]) == 0
+    assert load_cache(portal, out).related.lists == [[listed - 1]] * listed     # kept, and stored again
+    page = next(p for p in sorted(out.rglob("index.html")) if 'id="bai-lien-quan"' in p.read_text(encoding="utf-8"))
+    assert page.read_text(encoding="utf-8").split('id="bai-lien-quan"')[1].count("<li>") == 1
+    edit(first(portal, "lien-doan*.md"), "topics: [", "topics: [\"Nữ công\", ")      # the key changes
+    assert main(["build", "--root", str(portal), "-q"]) == 0
+    assert load_cache(portal, out).related.lists != [[listed - 1]] * listed

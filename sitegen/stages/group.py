@@ -5,7 +5,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..admin import LOCAL_ONLY, admin_files, admin_pages
-from ..cache import BuildCache
+from ..cache import BuildCache, Related
 from ..config import SiteConfig
 from ..errors import Diagnostic, Report
 from ..feeds import build_feeds, feed_pages, robots_page, sitemap_pages
@@ -30,6 +30,7 @@ class Grouped:
     feeds: object
     pages: list[Page]
     copies: dict[str, Path]      # output path → source file (assets, content files, the editor's)
+    related: Related             # for the cache: found again only when topics, units or dates change
 
 
 def group(options: BuildOptions, config: SiteConfig, articles: list[Article], archived: list[Article],
@@ -43,7 +44,7 @@ def group(options: BuildOptions, config: SiteConfig, articles: list[Article], ar
         copies[rel] = options.root / CONTENT_DIR / rel
     site = Site(config, assets, now, images)
     feeds = build_feeds(site, articles, taxonomy)
-    builder = PageBuilder(site, articles, taxonomy, feeds, archived, related_cache=cache)
+    builder = PageBuilder(site, articles, taxonomy, feeds, archived, cache.related)
     pages = builder.all_pages() + feed_pages(feeds)
     if config.admin is not None or options.admin_local is not None:
         editor_files, why = admin_files(options.root)
@@ -63,7 +64,7 @@ def group(options: BuildOptions, config: SiteConfig, articles: list[Article], ar
         # what `check` can tell before anything is published: old addresses that the live site
         # redirects and the next build would not (their article was removed)
         report.extend(vanished_aliases(read_redirect_map(options.output.resolve() / MAP_FILE), articles + archived))
-    return Grouped(site, taxonomy, builder, feeds, pages, copies)
+    return Grouped(site, taxonomy, builder, feeds, pages, copies, builder.related)
 
 
 def find_path_collisions(pages: list[Page], copies: dict[str, Path]) -> list[Diagnostic]:

@@ -123,9 +123,8 @@ def load_site(options: BuildOptions, report: Report, cache: BuildCache | None = 
         report.extend(found)
         if article is not None:
             articles.append(article)
-    cache.articles = parsed
     return Loaded(config, sorted(articles, key=lambda a: a.sort_key), other_files, images, converter,
-                  converted, metadata, parsed=len(todo))
+                  converted, metadata, parsed, len(todo))
 
 
 @dataclass(frozen=True)
@@ -141,4 +140,5 @@ class Loaded:
     converted: dict[str, tuple]
     # the digest of each converted article's metadata, worked out by the worker that read it
     metadata: dict[str, str]
+    records: dict[str, ParsedArticle]   # for the cache: every article file's parse, by content path
     parsed: int = 0             # article files read and parsed (the others came from the cache)
