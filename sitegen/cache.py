@@ -186,7 +186,7 @@ def _split(entries: dict) -> list[dict]:
 def _signature(kind: str, shard: dict) -> object:
     # An article entry is decided by its parse key, a body entry by its own key: comparing
     # those tells whether a shard changed without comparing (or pickling) the entries.
-    return {k: v[0] for k, v in shard.items()} if kind == "articles" else set(shard)
+    return {k: v.key for k, v in shard.items()} if kind == "articles" else set(shard)
 
 
 def load_cache(root: Path, output: Path) -> BuildCache:

@@ -117,8 +117,8 @@ def render_bodies(converter: BodyConverter, articles: list[Article], report: Rep
         if digests is not None and parsed is not None and parsed.key is not None:
             # the parse's settings and the file's bytes, not its identity (see load_site)
             # (hex strings joined, not a tuple's repr: ~8 µs less an article, on every build)
-            _, context, digest = parsed.key
-            digests[article.source] = hashlib.blake2b(f"{context}\0{digest}\0{key}\0{article.archived:d}".encode(),
+            digests[article.source] = hashlib.blake2b(f"{parsed.key.context}\0{parsed.key.digest}\0{key}\0"
+                                                      f"{article.archived:d}".encode(),
                                                       digest_size=16).digest()
     todo, converted = [], {}
     for article, source_dir, key in jobs:

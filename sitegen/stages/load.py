@@ -118,8 +118,9 @@ def load_site(options: BuildOptions, report: Report, cache: BuildCache | None = 
             parsed[rel] = ParsedArticle(key, evolve(article, body="") if article is not None and article.body
                                         else article, found, shape)
         else:
-            _, article, found, shape = cache.articles[rel]
-            parsed[rel] = ParsedArticle(keys[rel], article, found, shape)
+            record = cache.articles[rel]
+            article, found = record.article, record.problems
+            parsed[rel] = record._replace(key=keys[rel])
         report.extend(found)
         if article is not None:
             articles.append(article)
