@@ -26,9 +26,10 @@ def child_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def make_site(root: Path, articles: int, seed: int = 1) -> Path:
-    """Write a site of `articles` generated articles into `root` (reused when already there)."""
-    marker = root / f".corpus-{articles}-{seed}"
+def make_site(root: Path, articles: int, seed: int = 1, photos: int = 0) -> Path:
+    """Write a site of `articles` generated articles into `root` (reused when already there); the
+    first `photos` of them with a camera-sized photo (make_corpus.py --photos)."""
+    marker = root / f".corpus-{articles}-{seed}" if not photos else root / f".corpus-{articles}-{seed}-{photos}"
     if not marker.exists():
         if root.exists():
             shutil.rmtree(root)
@@ -36,7 +37,8 @@ def make_site(root: Path, articles: int, seed: int = 1) -> Path:
         if not MAKE_CORPUS.exists():
             sys.exit(f"{MAKE_CORPUS} not found: benchmarks need ../shared/bench/ beside the repository")
         subprocess.run([sys.executable, str(MAKE_CORPUS), str(root / "content"), "--articles", str(articles),
-                        "--seed", str(seed)], check=True, stdout=subprocess.DEVNULL)
+                        "--seed", str(seed)] + (["--photos", str(photos)] if photos else []),
+                       check=True, stdout=subprocess.DEVNULL)
     # the articles are reused; the theme and settings always come fresh from the repository
     for name in ("templates", "assets"):
         shutil.rmtree(root / name, ignore_errors=True)

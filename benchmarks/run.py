@@ -16,7 +16,13 @@ and Pelican (anchors/pelican) build the same corpus in the same run, and the rat
 --rounds N the three cold builds are run N times in turn (portal, Hugo, Pelican, portal, …) and
 the median of each round's ratio is printed: on a shared machine whose speed drifts, builds run
 side by side compare better than single runs.
-`pip install -r benchmarks/requirements.txt` installs them. When the run has two sizes, the ratio
+`pip install -r benchmarks/requirements.txt` installs them.
+With --photos K, each size is also built from a corpus whose first K articles carry a
+2000×1333 camera-like photo (make_corpus.py --photos), and the run prints the cold build with and
+without photos, the cost per photo ((with − without) ÷ K), peak memory, an edit of an article with
+a photo (how many photos it made again: none is the target), and with --compare Hugo's image
+anchor (anchors/hugo-images: the same photos at 480/960/1440/1600 px in WebP and JPEG) on the
+same photos in the same run, with the ratio of its time to the portal's cost. When the run has two sizes, the ratio
 of their cold times is printed too (the scaling target is 100,000 ≤ 12 × 10,000).
 Outputs and caches are moved aside before a cold build and deleted when the run ends, never
 just before a timed build (see corpus.set_aside: on this machine's disk that would time the
@@ -27,6 +33,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import resource
 import shutil
 import subprocess
@@ -89,6 +96,41 @@ def portal(root: Path, edits: int, work: Path) -> dict[str, tuple[float, int]]:
     return results
 
 
+def photo_run(count: int, photos: int, plain_cold: float, compare: bool, work: Path) -> None:
+    """Cold build of the same corpus with `photos` photos, the cost per photo, an edit of an
+    article with a photo, and (with `compare`) Hugo's image anchor on the same photos."""
+    root = make_site(work / f"corpus-{count}-photos-{photos}", count, photos=photos)
+    cold, peak = portal_cold(root, work)
+    per_photo = (cold - plain_cold) / photos
+    print(f"\n## {count} articles, {photos} with a 2000×1333 photo")
+    print(f"portal cold, photos    {cold:7.2f} s  peak {peak} MiB")
+    print(f"portal cold, none      {plain_cold:7.2f} s  (the same corpus without photos, above)")
+    print(f"cost per photo         {per_photo:7.3f} s  ((with − without) ÷ {photos})")
+    with_photo = sorted((root / "content").rglob("*-anh.jpg"))[0]
+    article = next(p for p in with_photo.parent.glob("*.md") if with_photo.name in p.read_text(encoding="utf-8"))
+    article.write_text(article.read_text(encoding="utf-8") + f"\nĐoạn sửa lúc {time.time()}.\n", encoding="utf-8")
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, str(REPO / "build.py"), "--root", str(root), "--no-search"],
+                          env=child_env(), capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    made = re.search(r"(\d+) photo\(s\) resized", done.stdout)
+    print(f"edit, article w/ photo {seconds:7.2f} s  {made.group(1) if made else 0} photo(s) made again "
+          f"(exit {done.returncode})")
+    if compare:
+        site = work / f"hugo-images-{photos}"
+        if not site.exists():
+            shutil.copytree(ANCHORS / "hugo-images", site)
+            (site / "assets" / "img").mkdir(parents=True, exist_ok=True)
+            for jpeg in (root / "content").rglob("*-anh.jpg"):
+                shutil.copy(jpeg, site / "assets" / "img" / jpeg.name)
+        set_aside(site / "resources", work)             # Hugo's own cache: a cold run
+        out = work / f"hugo-images-out-{photos}"
+        set_aside(out, work)
+        hugo_seconds = timed(["hugo", "--quiet", "-s", str(site), "-d", str(out)])[0]
+        print(f"hugo images            {hugo_seconds:7.2f} s  {hugo_seconds / photos:.3f} s a photo; "
+              f"hugo ÷ portal cost = {hugo_seconds / (cold - plain_cold):.1f}")
+
+
 def hugo(root: Path, anchor: str, work: Path) -> float:
     site = work / f"hugo-site-{anchor}"
     if not site.exists():
@@ -121,6 +163,8 @@ def main() -> None:
                         help="compare with Hugo and Pelican only for corpora of at most N articles")
     parser.add_argument("--rounds", type=int, default=1, metavar="N",
                         help="with --compare, time the cold builds N times in turn and print the median ratios")
+    parser.add_argument("--photos", type=int, default=0, metavar="K",
+                        help="also build each size with K photos and print the cost per photo")
     parser.add_argument("--work", type=Path, default=Path("/tmp/portal-bench"))
     args = parser.parse_args()
     print(f"# {platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
@@ -160,6 +204,8 @@ def main() -> None:
                 print(f"  median: portal {median([r[0] for r in rounds]):.2f} s, "
                       f"portal/hugo-fast = {median([r[0] / r[1] for r in rounds]):.2f}, "
                       f"pelican/portal = {median([r[2] / r[0] for r in rounds]):.2f}")
+        if args.photos:
+            photo_run(count, args.photos, cold, args.compare, args.work)
     empty_trash(args.work)         # after every timing: see corpus.set_aside
     sizes = sorted(colds)
     for small, large in zip(sizes, sizes[1:]):

@@ -63,6 +63,7 @@ class Body(NamedTuple):
     no_alt: tuple                 # images without alternative text
     summary: str | None           # derived from the body when the editor gave none
     image: str | None             # the body's first image
+    files: tuple = ()             # the files of content/ its links and images lead to (images are published if used)
 
 
 class Related(NamedTuple):
@@ -92,6 +93,7 @@ class BuildCache:
     pages: dict[str, str] = field(default_factory=dict)        # output rel -> page fingerprint
     files: dict[str, str] = field(default_factory=dict)        # output manifest: rel -> content key
     related: Related = Related()                               # find_related's result, reused
+    images: dict = field(default_factory=dict)                 # content path -> ImageRecord (sizes, digest)
     frame: str = ""                                            # templates, settings, pages, article metadata
     digests: dict[str, bytes] = field(default_factory=dict)    # article source -> digest (metadata and body)
     refs: list[tuple[int, ...]] = field(default_factory=list)  # article index -> indices of the pages showing it

@@ -180,7 +180,8 @@ def _summary(result: BuildResult, options: BuildOptions, total: float, verbose: 
               f"{index.bytes / 1024:.0f} KiB, {index.engine}" if index else "; search index skipped")
     print(f"built {result.articles} articles, {result.pages} pages ({result.rendered} rendered, "
           f"{result.pages - result.rendered} unchanged), {result.files} files ({result.written} written, "
-          f"{result.files - result.written} unchanged, {result.deleted} deleted) into {options.output} "
+          f"{result.files - result.written} unchanged, {result.deleted} deleted)"
+          f"{f', {result.photos} photo(s) resized' if result.photos else ''} into {options.output} "
           f"in {total:.2f}s ({stages}){search}{held_text}; {len(result.warnings)} warning(s)")
 
 

@@ -70,6 +70,7 @@ class Links:
     images: dict[str, ImageInfo] = field(default_factory=dict)    # content-relative path -> sizes, variants
     missing: list[tuple[str, str]] = field(default_factory=list)  # (kind, target)
     no_alt: list[str] = field(default_factory=list)               # images without alternative text
+    used: set[str] = field(default_factory=set)                   # the files of content/ led to
     images_seen: int = 0
 
 
@@ -124,6 +125,7 @@ class _ResolveLinks(Treeprocessor):
         if rel in links.articles:
             return links.articles[rel] + suffix, rel
         if rel in links.files:
+            links.used.add(rel)
             return links.base_path + rel + suffix, rel
         links.missing.append((kind, target))
         return target, None

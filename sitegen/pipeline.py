@@ -11,8 +11,7 @@ from datetime import datetime
 from .cache import BuildCache, ShardSaver, load_cache, save_cache, search_path
 from .config import SiteConfig
 from .dates import Moment, from_epoch
-from .errors import Diagnostic, Report
-from .images import render_variants
+from .errors import BuildError, Diagnostic, Report
 from .load import CONTENT_DIR, find_collisions
 from .options import BuildOptions
 from .parallel import can_fork
@@ -25,6 +24,7 @@ from .stages.convert import reread_markdown, render_bodies
 from .stages.group import group
 from .stages.index import filings
 from .stages.load import load_site
+from .stages.photos import make_photos, prune
 from .stages.publish import Compared, compare, swap_in
 from .stages.render import render_changed
 from .write import check_output_dir, discard, staging_dir
@@ -40,6 +40,7 @@ class BuildResult:
     index: IndexReport | None = None
     parsed: int = 0        # article files parsed (the others were taken from the cache)
     converted: int = 0     # article bodies converted from Markdown (the others: from the cache)
+    photos: int = 0        # photos whose renditions were made (the others': from .cache/images/)
     rendered: int = 0      # pages rendered (the others had the same fingerprint as last time)
     written: int = 0       # files written or copied (the others were already there, byte for byte)
     deleted: int = 0       # files removed because nothing produces them any more
@@ -119,9 +120,10 @@ def _build(options: BuildOptions, write: bool, progress: Progress, keep: list | 
         cache = load_cache(options.root, out) if write else BuildCache()
     with stage("load"):
         loaded, now, plan = _load(options, write, cache, stats, report, result)
-        cache, config = replace(cache, articles=loaded.records), loaded.config
+        cache, config = replace(cache, articles=loaded.records, images=loaded.image_records), loaded.config
     with stage("markdown"):
-        articles, archived, digests, premade, bodies = _convert(options, loaded, plan, cache, report, progress, result)
+        articles, archived, digests, premade, bodies, linked = _convert(options, loaded, plan, cache, report, progress,
+                                                                        result)
         files, images = loaded.files, loaded.images
         # only the HTML versions are used from here: the Markdown ones (hundreds of MB at 100,000) go
         del loaded
@@ -130,7 +132,7 @@ def _build(options: BuildOptions, write: bool, progress: Progress, keep: list | 
     cache = replace(cache, bodies=bodies)        # the cache's shards, written by a forked process meanwhile
     with _Cleanup(ShardSaver(options.root, out, cache, fork=can_fork()) if write else None) as cleanup:
         with stage("group"):
-            grouped = group(options, config, articles, archived, files, images, now, cache, report, write)
+            grouped = group(options, config, articles, archived, files, images, linked, now, cache, report, write)
             report.raise_if_errors(options.strict)
         cleanup.staging = staging_dir(out) if write else None
         with stage("render"):
@@ -144,7 +146,7 @@ def _build(options: BuildOptions, write: bool, progress: Progress, keep: list | 
         if not write:
             return result
         compared = _publish(options, stage, result, out, cleanup.staging, grouped, rendering.rendered, articles,
-                            digests, images, cache)
+                            digests, images, cache, progress)
         cleanup.staging = None                  # it is output/ now
         # what the next build reuses, stored only now that every stage succeeded
         cache = replace(cache, pages=rendering.keys, refs=rendering.refs, files=compared.manifest,
@@ -190,9 +192,10 @@ def _same_as_last(options: BuildOptions, out, inputs, result: BuildResult) -> bo
 
 
 def _convert(options: BuildOptions, loaded, plan, cache: BuildCache, report: Report, progress: Progress,
-             result: BuildResult) -> tuple[list, list, dict[str, bytes], dict[str, str], dict]:
+             result: BuildResult) -> tuple[list, list, dict[str, bytes], dict[str, str], dict, frozenset[str]]:
     """The convert stage's call: the listed and archived articles with HTML bodies, each article's
-    digest, the metadata digests the load stage's workers made, and the bodies for the cache."""
+    digest, the metadata digests the load stage's workers made, the bodies for the cache, and the
+    files of content/ the bodies lead to."""
     config = loaded.config
     link_map = {a.source[len(CONTENT_DIR) + 1:]: a.route.url(config.base_path) for a in plan.listed + plan.archived}
     bodies: dict = {}
@@ -205,7 +208,7 @@ def _convert(options: BuildOptions, loaded, plan, cache: BuildCache, report: Rep
                              converted=loaded.converted)
     result.converted = len(loaded.converted) + done.converted
     listed = len(plan.listed)
-    return done.articles[:listed], done.articles[listed:], digests, loaded.metadata, bodies
+    return done.articles[:listed], done.articles[listed:], digests, loaded.metadata, bodies, done.files
 
 
 def _load(options: BuildOptions, write: bool, cache: BuildCache, stats: dict, report: Report,
@@ -223,11 +226,15 @@ def _load(options: BuildOptions, write: bool, cache: BuildCache, stats: dict, re
 
 
 def _publish(options: BuildOptions, stage: _Stages, result: BuildResult, out, staging, grouped, rendered,
-             articles: list, digests: dict, images: dict, cache: BuildCache) -> Compared:
-    """The images, compare, search and write stages: output/ becomes the new site."""
+             articles: list, digests: dict, images: dict, cache: BuildCache, progress: Progress) -> Compared:
+    """The photos, compare, search and write stages: output/ becomes the new site."""
     copies = dict(grouped.copies)
-    with stage("images"):
-        copies.update(render_variants(options.root, images, CONTENT_DIR))
+    with stage("photos"):
+        made, problems, result.photos = make_photos(options.root, images, grouped.photos, CONTENT_DIR, progress)
+        copies.update(made)
+        if problems:
+            raise BuildError(problems)
+        prune(options.root, images)
     with stage("compare"):
         compared = compare(out, staging, grouped.pages, copies, rendered, cache.files)
         result.files, result.written = len(compared.expected), len(compared.changed)

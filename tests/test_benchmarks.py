@@ -119,3 +119,15 @@ def test_search_latency_builds_a_corpus_and_times_its_queries_in_chromium(tmp_pa
     assert results > 0 and shown == min(10, results), rows
     assert rows["none-1"][2:4] == ["0", "0"], rows
     assert re.search(r"^fast\s+2\s+0\s+\d+", text, re.M), text
+
+
+@pytest.mark.skipif(not corpus.MAKE_CORPUS.exists(), reason="needs ../shared/bench/ beside the repository")
+def test_run_with_photos_prints_the_cost_per_photo_and_makes_none_again_after_an_edit(tmp_path):
+    done = subprocess.run([sys.executable, str(REPO / "benchmarks" / "run.py"), "--articles", "30", "--photos", "3",
+                           "--edits", "1", "--work", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "## 30 articles, 3 with a 2000×1333 photo" in done.stdout
+    assert re.search(r"^cost per photo\s+-?[\d.]+ s", done.stdout, re.M), done.stdout
+    assert re.search(r"^edit, article w/ photo\s+[\d.]+ s  0 photo\(s\) made again \(exit 0\)$", done.stdout, re.M)
+    published = tmp_path / "corpus-30-photos-3" / "output"
+    assert len(list(published.rglob("*-anh-480.webp"))) == 3 and len(list(published.rglob("*-anh.jpg"))) == 3

@@ -28,6 +28,7 @@ class Converted(NamedTuple):
 
     articles: list[Article]
     converted: int
+    files: frozenset[str] = frozenset()     # the files of content/ the bodies lead to
 
 
 class BodyConverter:
@@ -57,7 +58,8 @@ class BodyConverter:
         html = render_markdown(self._md, markdown_text, links)
         # the summary from the body only when the editor gave none (None: not worked out)
         derived = derive_summary(html) if not summary else None
-        return Body(html, tuple(links.missing), tuple(links.no_alt), derived, first_image(html))
+        return Body(html, tuple(links.missing), tuple(links.no_alt), derived, first_image(html),
+                    tuple(sorted(links.used)))
 
     def early(self, article: Article, shape: tuple[bytes, bool]) -> Body | None:
         """The converted body of an article just read, when it can be known before the other
@@ -142,26 +144,27 @@ def render_bodies(converter: BodyConverter, articles: list[Article], report: Rep
         return converter.convert(markdown_of(article), source_dir, link_map, article.summary).html
 
     converted.update(zip((key for _, _, key in todo), map_chunks(convert, len(todo))))
-    done = []
+    done, used = [], set()
     for article, source_dir, key in jobs:
         hit = previous.get(key) or converted[key]
         if fresh is not None:
             fresh[key] = hit
-        body, missing, no_alt, summary, image = hit
+        body, summary = hit.html, hit.summary
+        used.update(hit.files)
         if isinstance(body, LazyHTML):
             body.fallback = partial(again, article, source_dir)
         tick()
-        for kind, target in missing:
+        for kind, target in hit.missing:
             if kind == "image":
                 report.error(article.source, "body", f'image not found: "{target}"')
             elif kind == "address":
                 report.warn(article.source, "body", f'not a valid web address: "{target}"')
             else:
                 report.warn(article.source, "body", f'link to a missing page or file: "{target}"')
-        for target in no_alt:
+        for target in hit.no_alt:
             report.warn(article.source, "body", f'image "{target}" has no alternative text: describe it between '
                         "the brackets, ![like this](…)")
         if not article.summary and summary is None:     # the body was converted when it had one
             summary = derive_summary(str(body))
-        done.append(evolve(article, body=body, summary=article.summary or summary, first_image=image))
-    return Converted(done, len(todo))
+        done.append(evolve(article, body=body, summary=article.summary or summary, first_image=hit.image))
+    return Converted(done, len(todo), frozenset(used))

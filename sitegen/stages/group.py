@@ -1,6 +1,7 @@
 """Group stage: the taxonomy, the feeds, the assets, and every page and copied file of the site."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -9,7 +10,7 @@ from ..cache import BuildCache, Related
 from ..config import SiteConfig
 from ..errors import Diagnostic, Report
 from ..feeds import build_feeds, feed_pages, robots_page, sitemap_pages
-from ..images import ImageInfo
+from ..images import IMAGE_SUFFIXES, RASTER, ImageInfo, referenced
 from ..load import CONTENT_DIR
 from ..options import BuildOptions
 from ..models import Article, Page
@@ -30,18 +31,35 @@ class Grouped:
     feeds: object
     pages: list[Page]
     copies: dict[str, Path]      # output path → source file (assets, content files, the editor's)
+    photos: frozenset[str]       # the photos the site uses (their renditions: the photos stage)
     related: Related             # for the cache: found again only when topics, units or dates change
 
 
 def group(options: BuildOptions, config: SiteConfig, articles: list[Article], archived: list[Article],
-          files: list[str], images: dict[str, ImageInfo], now, cache: BuildCache, report: Report,
-          write: bool) -> Grouped:
-    """Group the articles into listings and make every page; problems go to `report`."""
+          files: list[str], images: dict[str, ImageInfo], linked: frozenset[str], now, cache: BuildCache,
+          report: Report, write: bool) -> Grouped:
+    """Group the articles into listings and make every page; problems go to `report`.
+
+    `linked` are the files of content/ the bodies lead to: an image is published only when it is
+    used (there, as a lead image, or named in a template or site.yaml)."""
     taxonomy = build_taxonomy(config, articles, report)
     report.extend(check_menu_topics(config, taxonomy))
     assets, copies = fingerprint_assets(options.root)
+    used = used_images(options.root, files, linked, articles + archived)
+    for rel, record in cache.images.items():
+        problem = record.problem
+        if problem is not None and rel in used:
+            report.extend([problem])
+        elif problem is not None and not write:     # `check`: said, but it stops nothing
+            report.warn(problem.path, problem.field, problem.message + " (it is not used, so not published)")
     for rel in files:
-        copies[rel] = options.root / CONTENT_DIR / rel
+        if rel in used or not is_image(rel):
+            if os.path.splitext(rel)[1].lower() not in RASTER:     # photos: their renditions instead
+                copies[rel] = options.root / CONTENT_DIR / rel
+        elif not write and getattr(cache.images.get(rel), "problem", None) is None:
+            report.warn(f"{CONTENT_DIR}/{rel}", "image", "is not used by any article published now, template or "
+                        "site.yaml, so it is not published (a draft's or a scheduled article's images are "
+                        "published with it); delete it if it is not needed")
     site = Site(config, assets, now, images)
     feeds = build_feeds(site, articles, taxonomy)
     builder = PageBuilder(site, articles, taxonomy, feeds, archived, cache.related)
@@ -64,7 +82,24 @@ def group(options: BuildOptions, config: SiteConfig, articles: list[Article], ar
         # what `check` can tell before anything is published: old addresses that the live site
         # redirects and the next build would not (their article was removed)
         report.extend(vanished_aliases(read_redirect_map(options.output.resolve() / MAP_FILE), articles + archived))
-    return Grouped(site, taxonomy, builder, feeds, pages, copies, builder.related)
+    return Grouped(site, taxonomy, builder, feeds, pages, copies, frozenset(r for r in used if r in images),
+                   builder.related)
+
+
+def is_image(rel: str) -> bool:
+    """A file of content/ that is an image (published only when used)."""
+    return os.path.splitext(rel)[1].lower() in IMAGE_SUFFIXES
+
+
+def used_images(root: Path, files: list[str], linked: frozenset[str], articles: list[Article]) -> set[str]:
+    """The images of content/ the site uses: see images.referenced. The templates and site.yaml
+    are read for image paths written in them (a banner on the home page, a share image)."""
+    texts = []
+    for path in sorted((root / "templates").rglob("*")) + [root / "site.yaml"]:
+        if path.is_file():
+            texts.append(path.read_text(encoding="utf-8", errors="replace"))
+    leads = {a.image.url for a in articles if a.image is not None}
+    return referenced(files, linked, leads, texts)
 
 
 def find_path_collisions(pages: list[Page], copies: dict[str, Path]) -> list[Diagnostic]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from ..cache import ArticleKey, BuildCache, ParsedArticle, stat_key
 from ..config import SiteConfig, load_config, parse_base_url
 from ..errors import BuildError, Diagnostic, Report
-from ..images import ImageInfo, inspect_images
+from ..images import ImageInfo, ImageRecord, inspect_images
 from ..load import CONTENT_DIR, discover, read_article, read_source
 from ..options import BuildOptions
 from ..models import Article
@@ -46,8 +46,8 @@ def load_site(options: BuildOptions, report: Report, cache: BuildCache | None = 
     report.extend(problems)
     files = set(other_files)
     cache = cache if cache is not None else BuildCache()
-    images, problems = inspect_images(options.root, other_files, CONTENT_DIR)
-    report.extend(problems)
+    # an image's problems are reported by the group stage, once it is known whether it is used
+    images, _, image_records = inspect_images(options.root, other_files, CONTENT_DIR, cache.images)
     converter = BodyConverter(config, other_files, images, cache.bodies)
     # what an article's parse depends on besides its own bytes: these settings, and which
     # other files exist (its image must)
@@ -125,7 +125,7 @@ def load_site(options: BuildOptions, report: Report, cache: BuildCache | None = 
         if article is not None:
             articles.append(article)
     return Loaded(config, sorted(articles, key=lambda a: a.sort_key), other_files, images, converter,
-                  converted, metadata, parsed, len(todo))
+                  converted, metadata, parsed, image_records, len(todo))
 
 
 @dataclass(frozen=True)
@@ -142,4 +142,5 @@ class Loaded:
     # the digest of each converted article's metadata, worked out by the worker that read it
     metadata: dict[str, str]
     records: dict[str, ParsedArticle]   # for the cache: every article file's parse, by content path
+    image_records: dict[str, ImageRecord]   # for the cache: every image's size and digest, by content path
     parsed: int = 0             # article files read and parsed (the others came from the cache)
