@@ -127,6 +127,7 @@ def test_run_with_photos_prints_the_cost_per_photo_and_makes_none_again_after_an
                            "--edits", "1", "--work", str(tmp_path)], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "## 30 articles, 3 with a 2000×1333 photo" in done.stdout
+    assert re.search(r"^portal cold, photos\s+[\d.]+ s  peak [1-9]\d* MiB", done.stdout, re.M), done.stdout
     assert re.search(r"^cost per photo\s+-?[\d.]+ s", done.stdout, re.M), done.stdout
     assert re.search(r"^edit, article w/ photo\s+[\d.]+ s  0 photo\(s\) made again \(exit 0\)$", done.stdout, re.M)
     published = tmp_path / "corpus-30-photos-3" / "output"

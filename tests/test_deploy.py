@@ -467,13 +467,19 @@ def test_hosted_builds_keep_build_py_cache():
     import yaml
 
     steps = yaml.safe_load((REPO / ".github/workflows/pages.yml").read_text(encoding="utf-8"))["jobs"]["build"]["steps"]
-    cache = next(step for step in steps if step.get("uses", "").startswith("actions/cache@"))
-    assert cache["with"]["path"].split() == [".cache"]
+    caches = [step for step in steps if step.get("uses", "").startswith("actions/cache@")]
+    cache, images = caches
+    assert cache["with"]["path"].split() == [".cache", "!.cache/images"]
     assert "hashFiles('content/**'" in cache["with"]["key"]
-    assert steps.index(cache) < next(n for n, step in enumerate(steps) if step.get("name") == "Build")
+    # the photos' renditions: kept apart, keyed by the photos alone (an article edit saves nothing new)
+    assert images["with"]["path"].split() == [".cache/images"]
+    assert "hashFiles('content/**/*.jpg'" in images["with"]["key"] and "'content/**'" not in images["with"]["key"]
+    assert images["with"]["restore-keys"] == "portal-images-"
+    build = next(n for n, step in enumerate(steps) if step.get("name") == "Build")
+    assert steps.index(cache) < build and steps.index(images) < build
     gitlab = yaml.safe_load((REPO / ".gitlab-ci.yml").read_text(encoding="utf-8"))
     paths = [path for entry in gitlab["pages"]["cache"] for path in entry["paths"]]
-    assert ".cache/build-*.shards" in paths and ".cache/build-*.search" in paths
+    assert ".cache/build-*.shards" in paths and ".cache/build-*.search" in paths and ".cache/images" in paths
     assert not any(path.endswith(".pages") or path.rstrip("/") == ".cache" for path in paths)
 
 

@@ -273,3 +273,15 @@ def test_a_colour_profile_is_converted_to_srgb(site):
     with Image.open(site.output / "anh/srgb.jpg") as image:         # sRGB already: left as it is
         r, g, b = image.getpixel((10, 10))
         assert r > 240 and g < 20 and b < 20
+
+
+def test_a_large_jpeg_is_decoded_at_the_smallest_scale_still_wide_enough(tmp_path):
+    source = tmp_path / "lon.jpg"
+    source.write_bytes(encoded(4000, 3000))
+    assert imaging._decode(source, 1600).size == (2000, 1500)      # DCT scaling: half, not the full 12 MP
+    assert imaging._decode(source, 480).size == (500, 375)         # an eighth
+    assert imaging._decode(source, 2100).size == (4000, 3000)      # half would be too narrow
+    turned = tmp_path / "doc.jpg"
+    turned.write_bytes(encoded(4000, 3000, exif_orientation=6))   # shown 3000 × 4000
+    assert imaging._decode(turned, 1600).size == (3000, 4000)     # half is 1500 wide once upright: too narrow
+    assert imaging._decode(turned, 1400).size == (1500, 2000)
