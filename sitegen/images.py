@@ -89,14 +89,14 @@ def _variant_path(path: str, width: int | None, fmt: str) -> str:
 
 def inspect_images(root: Path, files: list[str], content_dir: str,
                    previous: dict[str, ImageRecord] | None = None
-                   ) -> tuple[dict[str, ImageInfo], list[Diagnostic], dict[str, ImageRecord]]:
+                   ) -> tuple[dict[str, ImageInfo], dict[str, ImageRecord]]:
     """Size and plan the renditions of every image in content/ (reads headers, decodes nothing).
 
     An image whose file identity is the one in `previous` is not read again: a rebuild of a
     portal with thousands of photos would otherwise read and hash every one of them. Returns the
-    infos, the problems, and the records for the cache."""
+    infos and the records for the cache (a record holds the image's problem, if any: whether it
+    stops the build depends on whether the image is used, which the group stage knows)."""
     infos: dict[str, ImageInfo] = {}
-    problems: list[Diagnostic] = []
     records: dict[str, ImageRecord] = {}
     previous = previous or {}
     for rel in files:
@@ -115,9 +115,7 @@ def inspect_images(root: Path, files: list[str], content_dir: str,
         records[rel] = record
         if record.info is not None:
             infos[rel] = record.info
-        if record.problem is not None:
-            problems.append(record.problem)
-    return infos, problems, records
+    return infos, records
 
 
 def _inspect(source: Path, rel: str, suffix: str, shown: str) -> tuple[ImageInfo | None, Diagnostic | None]:
@@ -167,12 +165,17 @@ def plan(rel: str, width: int, height: int, digest: str) -> ImageInfo:
     return ImageInfo(rel, full, full_height, digest, tuple(variants))
 
 
+def is_image(rel: str) -> bool:
+    """A file of content/ that is an image (published only when used)."""
+    return os.path.splitext(rel)[1].lower() in IMAGE_SUFFIXES
+
+
 def referenced(files: list[str], body_files: frozenset[str], lead_images: set[str],
                texts: list[str]) -> set[str]:
     """The images of content/ (`files`) that are used: shown or linked by a body (`body_files`,
     what the bodies' links and images resolved to), an article's lead image, or written as a
     path in a template or site.yaml (`texts`)."""
-    images = {rel for rel in files if os.path.splitext(rel)[1].lower() in IMAGE_SUFFIXES}
+    images = {rel for rel in files if is_image(rel)}
     named = {token.lstrip("/") for text in texts for token in _IMAGE_PATH.findall(text)}
     return {rel for rel in images if rel in body_files or rel in lead_images or rel in named
             or any(token.endswith("/" + rel) for token in named if len(token) > len(rel))}

@@ -83,9 +83,7 @@ def _decode(source: Path, widest: int):
     with Image.open(source) as opened:
         orientation = opened.getexif().get(0x0112, 1)
         turned = orientation in (5, 6, 7, 8)
-        width, height = (opened.height, opened.width) if turned else opened.size
-        if width * height > MAX_PIXELS:
-            raise ImageError(f"is {width}×{height} pixels; resize it below {MAX_PIXELS // 1_000_000} megapixels")
+        width, height = (opened.height, opened.width) if turned else opened.size   # (sized by inspect_images)
         if opened.format == "JPEG" and widest < width:
             need = (widest, -(-height * widest // width))
             opened.draft(opened.mode, need[::-1] if turned else need)   # never smaller than asked

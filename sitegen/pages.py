@@ -7,12 +7,12 @@ from functools import partial
 from typing import Any, Sequence
 
 from . import i18n
+from .cache import Related
 from .dates import Moment
 from .feeds import EPOCH, Feed, FeedLink, newest
 from .models import Article, Page
 from .paginate import paginate
 from .redirects import redirect_pages
-from .cache import Related
 from .related import find_related
 from .render import Site
 from .taxonomy import (ARCHIVE_ROOT, AUTHORS_ROOT, LEVELS_ROOT, TOPICS_ROOT, UNITS_ROOT, Taxonomy, Term, name_key,

@@ -10,7 +10,7 @@ from ..cache import BuildCache, Related
 from ..config import SiteConfig
 from ..errors import Diagnostic, Report
 from ..feeds import build_feeds, feed_pages, robots_page, sitemap_pages
-from ..images import IMAGE_SUFFIXES, RASTER, ImageInfo, referenced
+from ..images import RASTER, ImageInfo, is_image, referenced
 from ..load import CONTENT_DIR
 from ..options import BuildOptions
 from ..models import Article, Page
@@ -46,20 +46,20 @@ def group(options: BuildOptions, config: SiteConfig, articles: list[Article], ar
     report.extend(check_menu_topics(config, taxonomy))
     assets, copies = fingerprint_assets(options.root)
     used = used_images(options.root, files, linked, articles + archived)
-    for rel, record in cache.images.items():
-        problem = record.problem
-        if problem is not None and rel in used:
-            report.extend([problem])
-        elif problem is not None and not write:     # `check`: said, but it stops nothing
-            report.warn(problem.path, problem.field, problem.message + " (it is not used, so not published)")
+    broken = {rel: record.problem for rel, record in cache.images.items() if record.problem is not None}
     for rel in files:
-        if rel in used or not is_image(rel):
-            if os.path.splitext(rel)[1].lower() not in RASTER:     # photos: their renditions instead
-                copies[rel] = options.root / CONTENT_DIR / rel
-        elif not write and getattr(cache.images.get(rel), "problem", None) is None:
-            report.warn(f"{CONTENT_DIR}/{rel}", "image", "is not used by any article published now, template or "
-                        "site.yaml, so it is not published (a draft's or a scheduled article's images are "
-                        "published with it); delete it if it is not needed")
+        if is_image(rel) and rel not in used:
+            if not write:       # `check`: said, but it stops nothing
+                problem = broken.get(rel)
+                report.warn(*((problem.path, problem.field, problem.message + " (it is not used, so not published)")
+                              if problem else
+                              (f"{CONTENT_DIR}/{rel}", "image", "is not used by any article published now, template "
+                               "or site.yaml, so it is not published (a draft's or a scheduled article's images "
+                               "are published with it); delete it if it is not needed")))
+        elif rel in broken:
+            report.extend([broken[rel]])
+        elif os.path.splitext(rel)[1].lower() not in RASTER:     # photos: their renditions instead
+            copies[rel] = options.root / CONTENT_DIR / rel
     site = Site(config, assets, now, images)
     feeds = build_feeds(site, articles, taxonomy)
     builder = PageBuilder(site, articles, taxonomy, feeds, archived, cache.related)
@@ -84,11 +84,6 @@ def group(options: BuildOptions, config: SiteConfig, articles: list[Article], ar
         report.extend(vanished_aliases(read_redirect_map(options.output.resolve() / MAP_FILE), articles + archived))
     return Grouped(site, taxonomy, builder, feeds, pages, copies, frozenset(r for r in used if r in images),
                    builder.related)
-
-
-def is_image(rel: str) -> bool:
-    """A file of content/ that is an image (published only when used)."""
-    return os.path.splitext(rel)[1].lower() in IMAGE_SUFFIXES
 
 
 def used_images(root: Path, files: list[str], linked: frozenset[str], articles: list[Article]) -> set[str]:

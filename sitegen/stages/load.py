@@ -47,7 +47,7 @@ def load_site(options: BuildOptions, report: Report, cache: BuildCache | None = 
     files = set(other_files)
     cache = cache if cache is not None else BuildCache()
     # an image's problems are reported by the group stage, once it is known whether it is used
-    images, _, image_records = inspect_images(options.root, other_files, CONTENT_DIR, cache.images)
+    images, image_records = inspect_images(options.root, other_files, CONTENT_DIR, cache.images)
     converter = BodyConverter(config, other_files, images, cache.bodies)
     # what an article's parse depends on besides its own bytes: these settings, and which
     # other files exist (its image must)
