@@ -16,6 +16,11 @@
  * its words, newest first, and the first results are shown as soon as the newest shards give ten.
  * Sorted by date they are final at once; sorted by relevance the list is put in its final order
  * when every shard has answered.
+ *
+ * The script is loaded `async` from the page's <head>: as soon as it arrives it starts the search
+ * that the address asks for (Pagefind, the newest shard, the lexicon), while the browser is still
+ * laying out the page; the page itself (form, results) is taken in hand once the document is
+ * parsed, and its search finds that work done or under way (`searchShard` keeps it).
  */
 (function () {
   "use strict";
@@ -85,24 +90,20 @@
       .replace(/([dD])\u0345/g, function (m, d) { return d === "d" ? "đ" : "Đ"; });
   }
 
-  window.portalSearch = { fold: fold, words: words, parse: parse, clean: clean, glossaryKeys: glossaryKeys };
+  // `searched`: each shard search asked of Pagefind, "head:" when the search begun from <head>
+  // asked it (for tests)
+  var searched = [];
+  window.portalSearch = { fold: fold, words: words, parse: parse, clean: clean, glossaryKeys: glossaryKeys,
+                          searched: searched };
 
-  var app = document.getElementById("search-app");
-  if (!app) return;
-  var data = JSON.parse(document.getElementById("search-data").textContent);
+  // the page's data, in its <head> before this script: strings, glossary, where the index is
+  var dataNode = document.getElementById("search-data");
+  if (!dataNode) return;
+  var data = JSON.parse(dataNode.textContent);
   var S = data.strings;
   var phrases = glossaryKeys(data.glossary || {});
-  var indexBase = app.getAttribute("data-index"), siteBase = app.getAttribute("data-base");
-
-  var form = app.querySelector(".search-form");
-  var input = app.querySelector("#search-q");
-  var status = app.querySelector(".search-status");
-  var list = app.querySelector(".search-results");
-  var more = app.querySelector(".search-more");
-  var selects = Array.prototype.slice.call(app.querySelectorAll("select[data-filter]"));
-  var sortSelect = form.querySelector("select[name=sap-xep]");
-  app.querySelector(".search-nojs").hidden = true;
-  form.hidden = false;
+  var indexBase = data.index, siteBase = data.base;
+  var filterParams = data.filters || {};         // address parameter → Pagefind filter ("cap": "level")
 
   /* ---- the index: manifest, lexicon, one Pagefind instance per shard ---- */
 
@@ -116,7 +117,7 @@
         if (!r.ok) throw new Error("shards.json: " + r.status);
         return r.json();
       });
-      if (afresh) { instances = {}; lexiconFiles = {}; engine = null; }
+      if (afresh) { instances = {}; lexiconFiles = {}; engine = null; asked = null; answered = {}; }
     }
     return manifest;
   }
@@ -216,12 +217,52 @@
   /* One shard's answer: its results, best first (or newest first), without its vocabulary page.
      No `kind` filter is asked for: leaving out the one page that is not an article by its id
      spares Pagefind loading a filter file before it can answer. */
-  function searchShard(shard, text, options) {
-    return instance(shard).then(function (pf) {
-      return pf.search(text, options);
-    }).then(function (found) {
-      return found.results.filter(function (r) { return r.id !== shard.skip; });
+  function searchShard(shard, text, options, early) {
+    var signature = JSON.stringify([text, options]);
+    if (signature !== asked) { asked = signature; answered = {}; }
+    if (!answered[shard.id]) {
+      searched.push((early ? "head:" : "") + shard.id);
+      var made = answered[shard.id] = instance(shard).then(function (pf) {
+        return pf.search(text, options);
+      }).then(function (found) {
+        return found.results.filter(function (r) { return r.id !== shard.skip; });
+      });
+      // a failed search is asked again next time, not remembered
+      made.catch(function () { if (answered[shard.id] === made) delete answered[shard.id]; });
+    }
+    return answered[shard.id];
+  }
+  // The answers of the latest search, by shard: the search started from <head> and the page's
+  // own search of the same words share them.
+  var asked = null, answered = {};
+
+  /* The search a query asks for: Pagefind's words and options, and the shards to search in. */
+  function plan(m, query, filters, byDate, typing) {
+    var terms = query ? parse(query, phrases, typing) : [];
+    var options = { filters: filters };
+    if (byDate || !query) options.sort = { date: "desc" };
+    return { terms: terms, text: query ? terms.map(function (t) { return t.term; }).join(" ") : null,
+             options: options, eligible: inYear(m, filters) };
+  }
+
+  /* Start the search the address asks for, before the page is ready to show it: the lexicon's
+     files for its words and the newest eligible shard's answer. */
+  function prefetch(params) {
+    var query = (params.get("q") || "").trim(), filters = {};
+    Object.keys(filterParams).forEach(function (name) {
+      if (params.get(name)) filters[filterParams[name]] = params.get(name);
     });
+    loadEngine();
+    return loadManifest().then(function (m) {
+      if (!m.shards.length) return;
+      var p = plan(m, query, filters, params.get("sap-xep") === "moi-nhat", false);
+      if (!p.eligible.length || (query && !p.terms.length) || (!query && !Object.keys(filters).length)) {
+        instance(m.shards[0]);                 // nothing to search yet: have Pagefind ready
+        return;
+      }
+      searchShard(m.shards[p.eligible[0]], p.text, p.options, true);
+      return candidates(m, p.terms, p.eligible);
+    }).catch(function () {});                   // the page's own search reports any failure
   }
 
   function run(typing, retried) {
@@ -235,22 +276,19 @@
       app.setAttribute("data-state", "idle");
       return Promise.resolve();
     }
-    var terms = query ? parse(query, phrases, typing) : [];
     status.textContent = S.searching;
     app.setAttribute("data-state", "searching");
     var first = false;
     function stale() { return mine !== generation; }
 
     return loadManifest().then(function (m) {
+      var p = plan(m, query, filters, byDate, typing);
+      var terms = p.terms, text = p.text, options = p.options, eligible = p.eligible;
       if (query && !terms.length) return finish([], query);
-      var text = query ? terms.map(function (t) { return t.term; }).join(" ") : null;
-      var options = { filters: filters };
-      if (byDate || !query) options.sort = { date: "desc" };
-      var eligible = inYear(m, filters), early = {};
       // The newest shard is searched while the lexicon is still being read: it is most often
       // the one that has the first page. If the lexicon then leaves it out, its answer (empty,
       // as the shard's vocabulary page holds every word of it) is not used.
-      if (eligible.length) early[eligible[0]] = searchShard(m.shards[eligible[0]], text, options);
+      if (eligible.length) searchShard(m.shards[eligible[0]], text, options);
       return candidates(m, terms, eligible).then(function (places) {
         if (stale()) return;
         if (!places.length) return finish([], query);
@@ -270,7 +308,7 @@
         function searchOne() {
           if (next >= places.length || stale()) return Promise.resolve(false);
           var k = next++, place = places[k];
-          return (early[place] || searchShard(m.shards[place], text, options)).then(function (found) {
+          return searchShard(m.shards[place], text, options).then(function (found) {
             if (stale()) return false;
             // keep Pagefind's result itself: once it is collected, Pagefind lets go of what
             // its data() would have loaded
@@ -401,29 +439,49 @@
     history.replaceState(null, "", location.pathname + (search ? "?" + search : ""));
   }
 
-  var timer = null;
-  input.addEventListener("input", function () {
-    clearTimeout(timer);
-    timer = setTimeout(function () { run(true); }, TYPING_DELAY);
-  });
-  form.addEventListener("submit", function (event) { event.preventDefault(); clearTimeout(timer); run(false); });
-  selects.concat([sortSelect]).forEach(function (s) { s.addEventListener("change", function () { run(false); }); });
-  more.addEventListener("click", function () {
-    showMore().catch(function () { status.textContent = S.failed; });
-  });
+  /* ---- the page: once the document is parsed ---- */
 
-  var params = new URLSearchParams(location.search);
-  input.value = params.get("q") || "";
-  selects.concat([sortSelect]).forEach(function (select) {
-    var wanted = params.get(select.name);
-    if (wanted) select.value = wanted;
-  });
-  // Open on wide screens, or when the address asks for a filter; on phones it stays folded.
-  if (selects.concat([sortSelect]).some(function (s) { return s.value; }) || matchMedia("(min-width: 48rem)").matches) {
-    app.querySelector(".search-options").open = true;
+  var app, form, input, status, list, more, selects, sortSelect, timer = null;
+
+  function start() {
+    app = document.getElementById("search-app");
+    if (!app) return;
+    form = app.querySelector(".search-form");
+    input = app.querySelector("#search-q");
+    status = app.querySelector(".search-status");
+    list = app.querySelector(".search-results");
+    more = app.querySelector(".search-more");
+    selects = Array.prototype.slice.call(app.querySelectorAll("select[data-filter]"));
+    sortSelect = form.querySelector("select[name=sap-xep]");
+    app.querySelector(".search-nojs").hidden = true;
+    form.hidden = false;
+
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () { run(true); }, TYPING_DELAY);
+    });
+    form.addEventListener("submit", function (event) { event.preventDefault(); clearTimeout(timer); run(false); });
+    selects.concat([sortSelect]).forEach(function (s) { s.addEventListener("change", function () { run(false); }); });
+    more.addEventListener("click", function () {
+      showMore().catch(function () { status.textContent = S.failed; });
+    });
+
+    var params = new URLSearchParams(location.search);
+    input.value = params.get("q") || "";
+    selects.concat([sortSelect]).forEach(function (select) {
+      var wanted = params.get(select.name);
+      if (wanted) select.value = wanted;
+    });
+    // Open on wide screens, or when the address asks for a filter; on phones it stays folded.
+    if (selects.concat([sortSelect]).some(function (s) { return s.value; }) || matchMedia("(min-width: 48rem)").matches) {
+      app.querySelector(".search-options").open = true;
+    }
+    run(false);
   }
-  // Start Pagefind on the newest shard at once: by the time the reader has typed, it is ready.
-  loadEngine();
-  loadManifest().then(function (m) { if (m.shards.length) instance(m.shards[0]); }).catch(function () {});
-  run(false);
+
+  // The search the address asks for starts now; Pagefind loads on the newest shard even when
+  // there is none, so that it is ready by the time the reader has typed.
+  prefetch(new URLSearchParams(location.search));
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
 })();

@@ -3,15 +3,20 @@
 
     python benchmarks/search_latency.py --articles 10000 [100000 ...] [--work /tmp/portal-bench]
         [--profiles fast,phone] [--queries LABEL,...] [--skip-build] [--timeout 120] [--out FILE]
+        [--server nginx|python] [--settle 0.5]
 
 For each corpus size (the articles of ../shared/bench/make_corpus.py, see benchmarks/corpus.py):
   1. `build.py` with search runs as a separate process (no output/, no .cache/); the memory of its
      whole process tree is sampled from /proc every 20 ms. One article is then edited and the site
      built again: the index time after an edit.
-  2. output/ is served on 127.0.0.1 the way deploy/nginx.conf serves it (gzip level 5 for text,
-     Pagefind's own files sent as they are, already gzipped), with keep-alive.
+  2. output/ is served on 127.0.0.1 by deploy/nginx.conf itself, in an nginx of its own
+     (benchmarks/nginx.py; bytes counted from its access log), or where nginx is not installed
+     (or with --server python) by this script's server, in a process of its own, which copies
+     what matters of it (gzip level 5 for text, Pagefind's own files as they are, with
+     Content-Encoding: gzip), with keep-alive.
   3. Each query of QUERIES opens /tim-kiem/?q=… in a fresh Chromium context (empty cache) for each
-     profile and waits until the page says it is done.
+     profile, --settle seconds after the context was made (see SETTLE), and waits until the page
+     says it is done.
 A plain-text report is printed (and written to --out). Nothing is asserted: the figures are this
 machine's. The search page's contract, which this measures:
   - #search-app gets data-state="done" when every result is known;
@@ -29,10 +34,12 @@ import argparse
 import gzip
 import json
 import math
+import multiprocessing
 import os
 import platform
 import random
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -50,6 +57,7 @@ from urllib.parse import unquote, urlencode, urlsplit
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks import nginx  # noqa: E402
 from benchmarks.corpus import child_env, empty_trash, make_site, set_aside, wait_for_disk  # noqa: E402
 
 
@@ -397,6 +405,8 @@ class _Handler(BaseHTTPRequestHandler):
                     self.server.compressed[key] = gzip.compress(data, compresslevel=5, mtime=0)
                 data = self.server.compressed[key]
                 self.send_header("Content-Encoding", "gzip")
+        if path.endswith(PAGEFIND_FILES) and status == 200:
+            self.send_header("Content-Encoding", "gzip")
         self.send_header("Content-Length", str(len(data)))
         for name, value in production_headers(path):
             self.send_header(name, value)
@@ -411,17 +421,100 @@ class _Handler(BaseHTTPRequestHandler):
                 self.server.sent.append((path, self._header_bytes + body))
 
 
+class ServerProcess:
+    """A SiteServer running in a process of its own, as nginx does: in this process it would share
+    Python's interpreter lock with Playwright, whose handling of the browser's events then held
+    back the small index files of each search by tens of milliseconds. The same url, reset()
+    and tally() as SiteServer, over a pipe."""
+
+    def __init__(self, directory: Path):
+        context = multiprocessing.get_context("spawn")      # never fork a process running Playwright
+        self._pipe, child = context.Pipe()
+        self._process = context.Process(target=_serve_forever, args=(str(directory), child), daemon=True)
+        self._process.start()
+        self.url = self._pipe.recv()
+
+    def _ask(self, command: str):
+        self._pipe.send(command)
+        return self._pipe.recv()
+
+    def reset(self) -> None:
+        self._ask("reset")
+
+    def tally(self) -> list[tuple[str, int]]:
+        return self._ask("tally")
+
+    def close(self) -> None:
+        try:
+            self._ask("stop")
+        except (OSError, EOFError):
+            pass
+        self._process.join(10)
+        if self._process.is_alive():
+            self._process.kill()
+
+
+def _serve_forever(directory: str, pipe) -> None:
+    """The server process: serve `directory`, answer the parent's commands until "stop"."""
+    server = SiteServer(Path(directory))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    pipe.send(server.url)
+    while True:
+        command = pipe.recv()
+        if command == "reset":
+            pipe.send(server.reset())
+        elif command == "tally":
+            pipe.send(server.tally())
+        else:
+            server.shutdown()
+            server.server_close()
+            pipe.send(None)
+            return
+
+
+class NginxServer:
+    """deploy/nginx.conf itself, in an nginx of its own (benchmarks/nginx.py): what production
+    sends, byte for byte, counted from its access log. The same url, reset() and tally()."""
+
+    def __init__(self, directory: Path):
+        self._folder = Path(tempfile.mkdtemp(prefix="portal-bench-nginx-"))
+        self._nginx = nginx.Nginx(self._folder / "nginx", directory.resolve(), access_log=True)
+        self._nginx.start()
+        self.url = self._nginx.url
+
+    def reset(self) -> None:
+        self._nginx.reset()
+
+    def tally(self) -> list[tuple[str, int]]:
+        return self._nginx.sent()
+
+    def close(self) -> None:
+        self._nginx.stop()
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+
+SERVERS = ("nginx", "python")
+# A new browser context starts processes of its own, which go on starting for a few hundred
+# milliseconds after Playwright has it: opened at once, the page shared this machine's two cores
+# with them and its first results came ~100 ms later. A reader's browser is already running, so
+# the page is opened once the new context has been left alone for this long (--settle 0: at once,
+# as before 2026-12-06). The context is fresh all the same: nothing is cached.
+SETTLE = 0.5
+
+
 @contextmanager
-def serve(directory: Path) -> Iterator[SiteServer]:
-    """Serve `directory` on 127.0.0.1 (a free port) for the duration of the block."""
-    server = SiteServer(directory)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+def serve(directory: Path, kind: str = "python") -> Iterator[ServerProcess | NginxServer]:
+    """Serve `directory` on 127.0.0.1 (a free port) for the block: with deploy/nginx.conf in a
+    real nginx, or with the Python server above, which copies what matters of it."""
+    server = NginxServer(directory) if kind == "nginx" else ServerProcess(directory)
     try:
         yield server
     finally:
-        server.shutdown()
-        server.server_close()
+        server.close()
+
+
+def default_server() -> str:
+    return "nginx" if nginx.available() else "python"
 
 
 # ---------------------------------------------------------------- the browser and its throttling
@@ -582,7 +675,7 @@ fetch("blob.bin").then(function (r) { return r.arrayBuffer(); }).then(function (
 }
 
 
-def probe(browser, server: SiteServer, profile: Profile, workers: WorkerCPU | None) -> dict[str, float]:
+def probe(browser, server: ServerProcess, profile: Profile, workers: WorkerCPU | None) -> dict[str, float]:
     """Time a busy loop on the main thread and in a worker, and a worker's fetch, under `profile`."""
     context = browser.new_context()
     try:
@@ -674,9 +767,10 @@ def response_of(request, finished_at: float) -> Response:
     return Response(request.url, headers + body, end)
 
 
-def run_query(browser, server: SiteServer, query: Query, profile: Profile, workers: WorkerCPU | None,
-              timeout: float) -> Outcome:
-    """Open the query's page in a fresh context (empty cache) and measure it until done."""
+def run_query(browser, server: ServerProcess, query: Query, profile: Profile, workers: WorkerCPU | None,
+              timeout: float, settle: float = SETTLE) -> Outcome:
+    """Open the query's page in a fresh context (empty cache), once that context has settled for
+    `settle` seconds, and measure it until done."""
     from playwright.sync_api import Error as PlaywrightError
 
     outcome = Outcome(query, profile.name)
@@ -693,6 +787,8 @@ def run_query(browser, server: SiteServer, query: Query, profile: Profile, worke
         context.on("requestfailed", lambda r: finished.setdefault(id(r), -1.0))
         page = context.new_page()
         outcome.workers = throttle(context, page, profile, workers)
+        if settle:
+            time.sleep(settle)
         server.reset()
         deadline = time.monotonic() + timeout
         try:
@@ -847,7 +943,8 @@ def select(labels: str) -> list[Query]:
 
 
 def run(articles: list[int], work: Path, profiles: list[Profile], queries: list[Query], skip_build: bool = False,
-        timeout: float = 120.0, report: Report | None = None) -> tuple[Report, list[Outcome]]:
+        timeout: float = 120.0, report: Report | None = None,
+        server_kind: str = "python", settle: float = 0.0) -> tuple[Report, list[Outcome]]:
     """The whole benchmark; returns the report and every outcome (the smoke test reads both)."""
     report = report or Report()
     outcomes: list[Outcome] = []
@@ -868,6 +965,9 @@ def run(articles: list[int], work: Path, profiles: list[Profile], queries: list[
                     report(f"# Search latency, {time.strftime('%Y-%m-%d %H:%M %z')}")
                     report(f"# {machine()}")
                     report(f"# Chromium {browser.version}, Pagefind {pagefind_version(root / 'output')}")
+                    report("# served by " + ("nginx with deploy/nginx.conf" if server_kind == "nginx" else
+                                             "this script's Python server (headers and gzip as deploy/nginx.conf)"))
+                    report(f"# each query in a fresh browser context, opened {settle:g} s after the context was made")
                     for profile in profiles:
                         report(f"# profile {profile.describe()}")
                     if workers:
@@ -879,14 +979,16 @@ def run(articles: list[int], work: Path, profiles: list[Profile], queries: list[
                 report(f"\n## {count} articles ({root})")
                 for line in figures.lines if figures else ["build skipped (--skip-build)"]:
                     report(line)
+                # the probe's pages are the Python server's own (it serves them from memory)
                 with serve(root / "output") as server:
                     report_probe(report, browser, server, profiles, workers)
+                with serve(root / "output", server_kind) as server:
                     report("")
                     report(TABLE_HEAD)
                     mine: list[Outcome] = []
                     for profile in profiles:
                         for query in queries:
-                            outcome = run_query(browser, server, query, profile, workers, timeout)
+                            outcome = run_query(browser, server, query, profile, workers, timeout, settle)
                             report(outcome_line(outcome))
                             mine.append(outcome)
                 report("")
@@ -901,7 +1003,7 @@ def run(articles: list[int], work: Path, profiles: list[Profile], queries: list[
     return report, outcomes
 
 
-def report_probe(report: Report, browser, server: SiteServer, profiles: list[Profile],
+def report_probe(report: Report, browser, server: ServerProcess, profiles: list[Profile],
                  workers: WorkerCPU | None) -> None:
     """The throttling check: busy loops on the main thread and in a worker, a worker's 200 KB fetch."""
     results = {p.name: probe(browser, server, p, workers) for p in profiles}
@@ -927,12 +1029,18 @@ def main() -> None:
     parser.add_argument("--skip-build", action="store_true", help="reuse the corpus sites already built under --work")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per query (default 120)")
     parser.add_argument("--out", type=Path, help="also write the report to this file")
+    parser.add_argument("--settle", type=float, default=SETTLE,
+                        help=f"seconds a fresh context is left alone before the page is opened (default {SETTLE:g})")
+    parser.add_argument("--server", choices=SERVERS, default=default_server(),
+                        help="nginx: deploy/nginx.conf in a real nginx (the default where nginx is installed); "
+                             "python: this script's server, which copies what matters of it")
     args = parser.parse_args()
     try:
         profiles = [PROFILES[name.strip()] for name in args.profiles.split(",") if name.strip()]
     except KeyError as err:
         parser.error(f"unknown profile {err}; known: {', '.join(PROFILES)}")
-    report, _ = run(args.articles, args.work, profiles, select(args.queries), args.skip_build, args.timeout)
+    report, _ = run(args.articles, args.work, profiles, select(args.queries), args.skip_build, args.timeout,
+                    server_kind=args.server, settle=args.settle)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(report.text, encoding="utf-8")

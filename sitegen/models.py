@@ -80,6 +80,9 @@ class Page:
     # The context reads every page (the sitemap's): it is built once in the build process, before
     # the workers fork (pipeline.render_changed), not in a worker that would hold its own copy.
     reads_all_pages: bool = False
+    # The context holds what may change when no article does (the search page: the search
+    # index's newest files): looked at on every build; its key decides whether it is written.
+    volatile: bool = False
 
     @cached_property
     def context(self) -> dict[str, Any]:

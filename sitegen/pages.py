@@ -233,8 +233,10 @@ class PageBuilder:
             "author": [(t.name, t.count) for t in taxonomy.authors],
             "year": [(str(y.year), len(y.articles)) for y in taxonomy.years],
         }
-        context = self.context(i18n.SEARCH, "", "search", [Crumb(i18n.SEARCH)], page_route, facets=facets)
-        return Page(page_route, "search.html", context, "search page")
+        # index_files: what of the search index the page loads first (with_index_files, below)
+        context = self.context(i18n.SEARCH, "", "search", [Crumb(i18n.SEARCH)], page_route, facets=facets,
+                               index_files=())
+        return Page(page_route, "search.html", context, "search page", volatile=True)
 
     def not_found_page(self) -> Page:
         """404.html at the root, where static hosts and nginx look for it."""

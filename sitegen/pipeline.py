@@ -22,7 +22,7 @@ from .search import IndexReport, SearchIndex
 from .stages import skip
 from .stages.convert import reread_markdown, render_bodies
 from .stages.group import group
-from .stages.index import filings
+from .stages.index import filings, with_index_files
 from .stages.load import load_site
 from .stages.photos import make_photos, prune
 from .stages.publish import Compared, compare, swap_in
@@ -134,6 +134,14 @@ def _build(options: BuildOptions, write: bool, progress: Progress, keep: list | 
         with stage("group"):
             grouped = group(options, config, articles, archived, files, images, linked, now, cache, report, write)
             report.raise_if_errors(options.strict)
+        search_index = SearchIndex(search_path(options.root, out))
+        if write and options.search and articles:
+            # before the pages: the search page's <head> names the index's newest files
+            with stage("search"):
+                result.index = search_index.update(options.root, articles, digests,
+                                                   filings(config, articles, grouped.taxonomy), config, images,
+                                                   config.search_shard_size)
+            grouped = replace(grouped, pages=with_index_files(grouped.pages, result.index.first))
         cleanup.staging = staging_dir(out) if write else None
         with stage("render"):
             env = make_environment(options.root, grouped.site)
@@ -145,8 +153,8 @@ def _build(options: BuildOptions, write: bool, progress: Progress, keep: list | 
         result.warnings = report.warnings
         if not write:
             return result
-        compared = _publish(options, stage, result, out, cleanup.staging, grouped, rendering.rendered, articles,
-                            digests, images, cache, progress)
+        compared = _publish(options, stage, result, out, cleanup.staging, grouped, rendering.rendered, images, cache,
+                            search_index, progress)
         cleanup.staging = None                  # it is output/ now
         # what the next build reuses, stored only now that every stage succeeded
         cache = replace(cache, pages=rendering.keys, refs=rendering.refs, files=compared.manifest,
@@ -226,8 +234,9 @@ def _load(options: BuildOptions, write: bool, cache: BuildCache, stats: dict, re
 
 
 def _publish(options: BuildOptions, stage: _Stages, result: BuildResult, out, staging, grouped, rendered,
-             articles: list, digests: dict, images: dict, cache: BuildCache, progress: Progress) -> Compared:
-    """The photos, compare, search and write stages: output/ becomes the new site."""
+             images: dict, cache: BuildCache, search_index: SearchIndex, progress: Progress) -> Compared:
+    """The photos, compare and write stages: output/ becomes the new site (with the search index
+    the search stage made, if any)."""
     copies = dict(grouped.copies)
     with stage("photos"):
         made, problems, result.photos = make_photos(options.root, images, grouped.photos, CONTENT_DIR, progress)
@@ -238,13 +247,6 @@ def _publish(options: BuildOptions, stage: _Stages, result: BuildResult, out, st
     with stage("compare"):
         compared = compare(out, staging, grouped.pages, copies, rendered, cache.files)
         result.files, result.written = len(compared.expected), len(compared.changed)
-    search_index = SearchIndex(search_path(options.root, out))
-    if options.search and articles:
-        config = grouped.site.config
-        with stage("search"):
-            result.index = search_index.update(options.root, articles, digests,
-                                               filings(config, articles, grouped.taxonomy), config, images,
-                                               config.search_shard_size)
     with stage("write"):
         result.deleted = swap_in(out, staging, compared, cache.files, search_index, result.index)
     return compared

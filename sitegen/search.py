@@ -47,7 +47,7 @@ from .write import discard
 BUNDLE_DIR = "pagefind"
 MANIFEST = "shards.json"
 DOCUMENTS_VERSION = 1      # raise when document() writes something else: every document is written again
-STATE_VERSION = 1
+STATE_VERSION = 2         # raise when a shard's bundle changes after Pagefind (2: tune_engine): every shard is indexed again
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,10 @@ class IndexReport:
     indexed: int = 0                 # shards Pagefind indexed in this build
     engine: str = ""                 # "Pagefind 1.6.0 (npm)"
     live: dict[str, str] = field(default_factory=dict, repr=False)   # published path -> file in .cache
+    # The files of the newest shard that Pagefind asks for first (its entry, with the ?ts= the
+    # search page gives it, and its metadata), relative to pagefind/: the page's <head> asks for
+    # them as it loads, rather than after search.js and the manifest have arrived.
+    first: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -156,10 +160,8 @@ class SearchIndex:
             discard(self.docs / gone)
             discard(self.bundles / gone)
             (self.vocab / f"{gone}.txt").unlink(missing_ok=True)
-        vocabularies = {}
-        for shard in changed:
-            vocabularies[shard.id] = self._vocabulary(shard.id)
-        skips = self._index(engine, changed)
+        vocabularies: dict[str, list[str]] = {}
+        skips = self._index(engine, changed, vocabularies)
 
         # 3. what each shard publishes, the lexicon and the manifest
         shard_info, live = [], {}
@@ -203,8 +205,10 @@ class SearchIndex:
                                                   "skip": info["skip"]}
                                      for info in shard_info}})
         size = sum(os.stat(path).st_size for path in live.values())
+        first = (f"{shard_info[0]['id']}/pagefind-entry.json?ts={shard_info[0]['entry']}",
+                 *(f"{shard_info[0]['id']}/{name}" for name in pagefind.meta_files(newest)[:1]))
         return IndexReport(pages=len(articles), bytes=size, files=len(live), shards=len(shards),
-                           indexed=len(changed), engine=str(engine), live=live)
+                           indexed=len(changed), engine=str(engine), live=live, first=first)
 
     def publish(self, target: Path, report: IndexReport) -> None:
         """Make `target` (a site's pagefind/ folder) hold exactly the index's files, as hard links.
@@ -247,17 +251,24 @@ class SearchIndex:
             names.append(f"wasm.{language['wasm'].rpartition('/')[2].removeprefix('wasm.')}.pagefind")
         return names
 
-    def _index(self, engine: pagefind.Engine, shards: list[Shard]) -> dict[str, str]:
-        """Run Pagefind on each shard's documents, as many at once as there are cores; the id of
-        each shard's vocabulary page in its results."""
+    def _index(self, engine: pagefind.Engine, shards: list[Shard], vocabularies: dict[str, list[str]]) -> dict[str, str]:
+        """Write each shard's vocabulary page (its words into `vocabularies`) and run Pagefind on
+        its documents; the id of each shard's vocabulary page in its results.
+
+        One lane more than there are cores: a Pagefind process waits on its files for a fifth of
+        its time, and a lane's vocabulary (Python) is read while the other lanes' Pagefinds run.
+        The largest shards go first, so that the last to finish is a small one.
+        """
         skips: dict[str, str] = {}
 
         def one(shard: Shard) -> None:
             bundle = self.bundles / shard.id
+            vocabularies[shard.id] = self._vocabulary(shard.id)
             pagefind.run(engine, self.docs / shard.id, bundle)
             try:
                 pagefind.canonicalise(bundle)
                 engine_files = pagefind.share_engine(bundle)
+                pagefind.tune_engine(bundle)
                 pagefind.prune(bundle, pagefind.live_files(bundle) | set(engine_files))
                 skips[shard.id] = pagefind.page_id(bundle, VOCABULARY_URL)
             except (OSError, ValueError, IndexError, TypeError, KeyError, cbor2.CBORError) as err:
@@ -265,8 +276,9 @@ class SearchIndex:
                                              f"shard {shard.id}: could not read Pagefind's index: {err}")]) from None
 
         self.bundles.mkdir(parents=True, exist_ok=True)
-        with ThreadPoolExecutor(max(1, min(workers(), len(shards)))) as pool:
-            for future in [pool.submit(one, shard) for shard in shards]:
+        largest_first = sorted(shards, key=lambda shard: -len(shard.members))
+        with ThreadPoolExecutor(max(1, min(workers() + 1, len(shards)))) as pool:
+            for future in [pool.submit(one, shard) for shard in largest_first]:
                 future.result()
         return skips
 

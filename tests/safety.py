@@ -53,7 +53,10 @@ def unsafe_parts(html: str, fragment: bool = False) -> list[str]:
         if fragment and tag in FORBIDDEN_TAGS + ("script", "form", "meta"):
             found.append(f"<{tag}>")
         elif not fragment:
-            own_index = re.fullmatch(r"/(?:[\w-]+/)*pagefind/(?:shards\.json|pagefind\.js|wasm\.unknown\.pagefind)", attrs.get("href", ""))
+            # the search page's preloads: the index's manifest, engine, and newest shard's first files
+            own_index = re.fullmatch(r"/(?:[\w-]+/)*pagefind/(?:shards\.json|pagefind\.js|wasm\.unknown\.pagefind"
+                                     r"|[\w-]+/pagefind-entry\.json\?ts=[0-9a-f]+|[\w-]+/pagefind\.\w+\.pf_meta)",
+                                     attrs.get("href", ""))
             if tag in FORBIDDEN_TAGS and not (tag == "link" and (attrs.get("rel") in (
                     "stylesheet", "icon", "apple-touch-icon", "canonical", "alternate")
                     or (attrs.get("rel") in ("preload", "modulepreload") and own_index))):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import corpus
+from benchmarks import corpus, nginx
 from sitegen.pipeline import BuildOptions, build
 
 REPO = Path(__file__).resolve().parent.parent
@@ -101,16 +101,24 @@ def test_instructions_counts_a_cold_check_build(tmp_path):
 
 
 @pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs Debian's chromium")
-def test_search_latency_builds_a_corpus_and_times_its_queries_in_chromium(tmp_path):
-    """The search benchmark end to end on a tiny corpus: build, edit, serve, two queries."""
+@pytest.mark.parametrize("server", ["nginx", "python"])
+def test_search_latency_builds_a_corpus_and_times_its_queries_in_chromium(tmp_path, server):
+    """The search benchmark end to end on a tiny corpus: build, edit, serve (deploy/nginx.conf in
+    nginx, or the script's own server), two queries, every byte sent counted."""
     if not corpus.MAKE_CORPUS.exists():
         pytest.skip("needs ../shared/bench/make_corpus.py")
+    if server == "nginx" and not nginx.available():
+        pytest.skip("nginx is not installed (bash scripts/install.sh --test installs Debian's nginx)")
     report = tmp_path / "report.txt"
     done = subprocess.run([sys.executable, str(REPO / "benchmarks/search_latency.py"), "--articles", "40",
                            "--work", str(tmp_path / "work"), "--profiles", "fast", "--queries", "common-1,none-1",
-                           "--timeout", "60", "--out", str(report)], capture_output=True, text=True, timeout=600)
+                           "--timeout", "60", "--server", server, "--settle", "0.1", "--out", str(report)],
+                          capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     text = report.read_text(encoding="utf-8")
+    assert ("# served by nginx with deploy/nginx.conf" in text) == (server == "nginx"), text
+    assert "opened 0.1 s after the context was made" in text, text
+    assert "bytes counted = bytes the server sent in 2 of 2 page loads" in text, text
     assert re.search(r"^index \(search stage\)\s+[\d.]+ s", text, re.M), text
     assert re.search(r"^peak memory, Pagefind\s+\d+ MiB", text, re.M), text
     assert re.search(r"^index after one edit\s+[\d.]+ s", text, re.M), text

@@ -324,6 +324,8 @@ def test_search_index_built_and_reported(site):
     for name in ("pagefind.js", "pagefind-worker.js", "wasm.unknown.pagefind", "shards.json"):
         assert (site.output / "pagefind" / name).is_file(), name
     assert not (site.output / "pagefind/pagefind-ui.js").exists()
+    # the engine published waits for its index in short steps (sitegen/pagefind.py, tune_engine)
+    assert "await asyncSleep(4);}if(!this.raw_ptr)" in (site.output / "pagefind/pagefind.js").read_text("utf-8")
     found = re.search(r"search [0-9.]+s[,)].*\); search index 1 pages in 1 shard\(s\) \(1 indexed\), \d+ KiB, "
                       r"Pagefind (\d+\.\d+\.\d+) \((npm|pip)\)", result.out)
     assert found, result.out
@@ -337,6 +339,38 @@ def test_search_index_built_and_reported(site):
     result = site.build("--no-search")
     assert result.code == 0 and "search index skipped" in result.out
     assert not (site.output / "pagefind").exists()
+
+
+def preloaded(html: str) -> list[str]:
+    return re.findall(r'<link rel="preload" href="/pagefind/([^"]+)" as="fetch" crossorigin>', html)
+
+
+def test_the_search_page_names_the_newest_shards_first_files(site):
+    """The search page's <head> asks for the newest shard's entry (with the ?ts= search.js gives
+    Pagefind) and metadata; an edit that changes them rewrites the page in an incremental build,
+    though no listing of it changed; without a search index it names none."""
+    site.add("2019/a.md", date="2019-05-01", body="Đại hội công đoàn.")
+    site.add("2020/b.md", date="2020-06-01", body="Hội nghị người lao động.")
+    assert site.build().code == 0
+
+    def newest() -> list[str]:
+        manifest = json.loads((site.output / "pagefind/shards.json").read_text(encoding="utf-8"))
+        shard = manifest["shards"][0]
+        entry = json.loads((site.output / "pagefind" / shard["id"] / "pagefind-entry.json").read_text("utf-8"))
+        (meta,) = [f"{shard['id']}/pagefind.{lang['hash']}.pf_meta" for lang in entry["languages"].values()]
+        assert (site.output / "pagefind" / meta).is_file()
+        return [f"{shard['id']}/pagefind-entry.json?ts={shard['entry']}", meta]
+
+    first = newest()
+    assert first[0].startswith("2020/") and preloaded(site.page("tim-kiem"))[-2:] == first
+    site.add("2020/b.md", date="2020-06-01", body="Hội nghị người lao động, sửa lại.")
+    result = site.build()
+    assert result.code == 0 and newest() != first
+    assert preloaded(site.page("tim-kiem"))[-2:] == newest()
+    site.add("2019/a.md", date="2019-05-01", body="Đại hội công đoàn, sửa lại.")   # an older shard
+    assert site.build().code == 0 and preloaded(site.page("tim-kiem"))[-2:] == newest()
+    assert site.build("--no-search").code == 0
+    assert preloaded(site.page("tim-kiem")) == ["shards.json", "wasm.unknown.pagefind"]
 
 
 def test_failed_indexing_keeps_previous_output(site, monkeypatch):

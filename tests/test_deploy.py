@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import http.client
 import json
 import os
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +28,8 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
+
+from benchmarks import nginx
 
 
 REPO = Path(__file__).resolve().parent.parent
@@ -792,116 +792,9 @@ def test_rebuild_reloads_nginx_when_a_scheduled_article_brings_old_addresses(tmp
     assert RELOADED not in again.stdout and len(calls(log)) == 1
 
 
-# A real nginx running deploy/nginx.conf. Debian puts nginx in /usr/sbin, which is not on every
-# user's PATH; bash scripts/install.sh --test installs it.
-NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
-MIME_TYPES = Path("/etc/nginx/mime.types")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def shipped_nginx_site(site: Path, port: int) -> str:
-    """deploy/nginx.conf as shipped, but for `site` (PORTAL_ROOT/current) and 127.0.0.1:port. Each
-    line replaced must be there once, outside comments: if the file changes, this fails rather
-    than test something else."""
-    text = (DEPLOY / "nginx.conf").read_text(encoding="utf-8")
-    for line, replacement in (("root /srv/portal/current;", f'root "{site}";'),
-                              ("include /srv/portal/current/redirects*.map;", f'include "{site}/redirects*.map";'),
-                              ("listen 80;", f"listen 127.0.0.1:{port};"),
-                              ("listen [::]:80;", "")):
-        text, count = re.subn(rf"^(\s*){re.escape(line)}$", lambda m: m.group(1) + replacement, text, flags=re.M)
-        assert count == 1, f"deploy/nginx.conf: expected one line `{line}`, found {count}"
-    return text
-
-
-class Nginx:
-    """nginx with a throwaway top-level configuration around deploy/nginx.conf, everything it
-    writes in `folder`, no `user` unless root (its workers then run as root to read tmp_path)."""
-
-    def __init__(self, folder: Path, site: Path):
-        self.folder = folder
-        folder.mkdir()
-        # deploy/nginx.conf includes "mime.types" from the folder of the top-level file, as on Debian.
-        shutil.copy(MIME_TYPES, folder / "mime.types")
-        self.conf = folder / "nginx.conf"
-        self.site = site
-        self.port = 0
-        self.process: subprocess.Popen | None = None
-
-    def write(self) -> None:
-        self.port = free_port()
-        temp = "\n".join(f'    {kind}_temp_path "{self.folder / kind}";'
-                         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-        self.conf.write_text(
-            "daemon off;\nworker_processes 1;\n"
-            f'pid "{self.folder / "nginx.pid"}";\nerror_log "{self.folder / "error.log"}" info;\n'
-            + ("user root root;\n" if os.geteuid() == 0 else "")
-            + "events { worker_connections 64; }\n"
-            "http {\n    include mime.types;\n    default_type application/octet-stream;\n    access_log off;\n"
-            f"{temp}\n{shipped_nginx_site(self.site, self.port)}\n}}\n", encoding="utf-8")
-
-    def command(self, *args: str) -> list[str]:
-        # -e: not Debian's /var/log/nginx/error.log, which only root may open, before the file is read
-        return [NGINX, "-p", f"{self.folder}/", "-c", str(self.conf), "-e", "stderr", *args]
-
-    def test(self) -> subprocess.CompletedProcess:
-        return subprocess.run(self.command("-t"), capture_output=True, text=True, timeout=60)
-
-    def start(self) -> None:
-        for _ in range(3):  # the free port may be taken between free_port() and nginx's bind
-            self.write()
-            with open(self.folder / "stderr.log", "w") as stderr:
-                self.process = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
-                                                stdout=subprocess.DEVNULL, stderr=stderr)
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline and self.process.poll() is None:
-                try:
-                    socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                    return
-                except OSError:
-                    time.sleep(0.05)
-            self.stop()
-            if "Address already in use" not in self.log():
-                break
-        raise AssertionError(f"nginx did not start:\n{self.log()}")
-
-    def log(self) -> str:
-        return "\n".join(path.read_text(encoding="utf-8", errors="replace")
-                         for path in (self.folder / "stderr.log", self.folder / "error.log") if path.exists())
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def workers(self) -> set[int]:
-        """The live worker processes of this nginx (Linux /proc): a reload replaces them all."""
-        found = set()
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                state, ppid = stat.read_text().rsplit(")", 1)[1].split()[:2]
-            except (OSError, IndexError, ValueError):
-                continue
-            if self.process and int(ppid) == self.process.pid and state != "Z":
-                found.add(int(stat.parent.name))
-        return found
-
-    def get(self, path: str) -> tuple[int, dict[str, str], bytes]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        try:
-            conn.request("GET", path, headers={"Host": "congdoan.example.vn"})
-            response = conn.getresponse()
-            return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
-        finally:
-            conn.close()
+# A real nginx running deploy/nginx.conf (benchmarks/nginx.py, which the search benchmark uses too).
+NGINX, MIME_TYPES = nginx.NGINX, nginx.MIME_TYPES
+Nginx = nginx.Nginx
 
 
 @pytest.mark.skipif(NGINX is None or not MIME_TYPES.is_file(),

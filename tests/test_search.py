@@ -397,3 +397,88 @@ def test_the_pagefind_wheel_builds_the_same_search(browser, tmp_path, monkeypatc
         for query in ("dai hoi", "cdvc", "liên đoàn lao động", "mai am cong doan", "hội nghị zzzz"):
             assert set(search(page, url, query)) == oracle(query), query
         context.close()
+
+
+def test_the_search_of_the_address_starts_with_the_page_and_is_asked_once(browser, corpus):
+    """search.js, loaded async from <head>, asks for the address's search in the newest eligible
+    shard at once, without waiting for the page; the page's own search (same words, filters and
+    order) takes that answer instead of asking Pagefind again, and no shard is searched twice."""
+    root, url = corpus
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(url + "/tim-kiem/")
+    level = page.eval_on_selector_all("select[name=cap] option", "os => os.map(o => o.value).filter(Boolean)")[0]
+    texts = article_texts(root)
+    manifest = json.loads((root / "output/pagefind/shards.json").read_text(encoding="utf-8"))
+    # the newest shard's entry and metadata, named in <head>, are each asked for once: what
+    # Pagefind fetches is what the page preloaded
+    context.close()
+    context = browser.new_context()
+    page = context.new_page()
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(urlsplit(r.url).path + (f"?{urlsplit(r.url).query}" if urlsplit(r.url).query else "")))
+    search(page, url, "công đoàn")
+    newest = manifest["shards"][0]["id"]
+    firsts = [a for a in asked if a.startswith(f"/pagefind/{newest}/pagefind")]
+    assert sorted(firsts) == sorted(re.findall(r'href="(/pagefind/[^"]+/pagefind[^"]+)"', page.content())), asked
+    assert len(firsts) == 2 and len(set(firsts)) == 2, asked
+    for params in ({"q": "công đoàn"}, {"q": "dai hoi", "cap": level, "sap-xep": "moi-nhat"},
+                   {"cap": level}, {"q": "ldld", "nam": "2019"}):
+        found = every_result(page, url, params.pop("q", ""), **params)
+        searched = page.evaluate("portalSearch.searched")
+        year = params.get("nam", "")
+        newest = next(s["id"] for s in manifest["shards"] if s["first"][:4] <= year <= s["last"][:4] or not year)
+        assert searched[0] == "head:" + newest, (params, searched)
+        shards = [s.removeprefix("head:") for s in searched]
+        assert len(shards) == len(set(shards)), (params, searched)
+        assert not any(s.startswith("head:") for s in searched[1:]), (params, searched)
+        assert found and all(u in texts for u in found), params
+    context.close()
+
+
+@pytest.mark.skipif(not __import__("benchmarks.nginx").nginx.available(),
+                    reason="nginx is not installed (bash scripts/install.sh --test installs Debian's nginx)")
+def test_the_search_as_nginx_serves_it(browser, tmp_path):
+    """deploy/nginx.conf sends Pagefind's gzip files with Content-Encoding: gzip, so the browser
+    unpacks them and pagefind.js finds them unpacked: every rule still holds, under the site's
+    Content-Security-Policy, and an error page is never marked as gzip."""
+    from benchmarks.nginx import Nginx
+
+    out = tmp_path / "output"
+    assert main(["--root", str(REPO), "--output", str(out), "-q"]) == 0
+    server = Nginx(tmp_path / "nginx", out)
+    server.start()
+    try:
+        fragment = next((out / "pagefind").glob("*/fragment/*.pf_fragment"))
+        rel = "/" + fragment.relative_to(out).as_posix()
+        status, headers, body = server.get(rel)
+        assert (status, headers.get("content-encoding"), body) == (200, "gzip", fragment.read_bytes()), headers
+        assert headers["content-type"] == "application/octet-stream"
+        status, headers, _ = server.get("/pagefind/wasm.unknown.pagefind")
+        assert (status, headers.get("content-encoding")) == (200, "gzip")
+        status, headers, _ = server.get(rel.replace(".pf_fragment", "0.pf_fragment"))
+        assert status == 404 and "content-encoding" not in headers, headers
+        status, headers, _ = server.get("/pagefind/pagefind.js")           # asked without gzip: plain
+        assert status == 200 and "content-encoding" not in headers, headers
+
+        context = browser.new_context()
+        page = context.new_page()
+        encodings: dict[str, str] = {}
+        page.on("response", lambda r: encodings.__setitem__(urlsplit(r.url).path, r.headers.get("content-encoding")))
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+        for query in ("dai hoi", "cdvc", "liên đoàn lao động", "hội nghị zzzz"):
+            # (not search(): wait_for_function evaluates a string, which the site's policy forbids)
+            page.goto(f"{server.url}/tim-kiem/?{urlencode({'q': query})}")
+            for _ in range(200):
+                if page.evaluate("document.getElementById('search-app').dataset.state") == "done":
+                    break
+                page.wait_for_timeout(50)
+            found = [urlsplit(h).path for h in page.eval_on_selector_all(".result h2 a", "els => els.map(e => e.href)")]
+            assert set(found) == oracle(query), query
+        pagefind_files = {p: e for p, e in encodings.items() if re.search(r"\.(pf_\w+|pagefind)$", p)}
+        assert pagefind_files and set(pagefind_files.values()) == {"gzip"}, encodings
+        assert not problems, problems
+        context.close()
+    finally:
+        server.stop()

@@ -220,3 +220,35 @@ def test_shard_size_is_checked(site):
     result = site.build()
     assert result.code == 1 and "site.yaml: search.shard_size: expected a whole number of articles from 10 to 50000" \
         in result.err
+
+
+@pytest.mark.parametrize("source", ["npm", "pip"])
+def test_the_published_engine_waits_for_its_index_in_short_steps(tmp_path, monkeypatch, source):
+    """Each Pagefind's pagefind.js polls every 50 ms for its index to be ready (the search page's
+    first search is asked before it is); the build publishes it polling every 4 ms, and nothing
+    else of it changed. Fails when a new Pagefind's code no longer has the line: look again."""
+    pagefind._engine.cache_clear()
+    monkeypatch.setenv("PORTAL_PAGEFIND", source)
+    if source == "npm" and not (REPO / "node_modules/@pagefind").is_dir():
+        pytest.fail("npm's Pagefind is missing: run bash scripts/install.sh")
+    engine = pagefind.find_engine(tmp_path)
+    pagefind._engine.cache_clear()
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text('<html lang="vi"><body><main data-pagefind-body><p>Đại hội công đoàn</p>'
+                                     "</main></body></html>", encoding="utf-8")
+    bundle = tmp_path / "bundle"
+    pagefind.run(engine, site, bundle)
+    shipped = (bundle / "pagefind.js").read_text(encoding="utf-8")
+    assert shipped.count("await asyncSleep(50);}if(!this.raw_ptr)") == 1
+    assert pagefind.tune_engine(bundle) is True
+    tuned = (bundle / "pagefind.js").read_text(encoding="utf-8")
+    assert tuned.count("await asyncSleep(4);}if(!this.raw_ptr)") == 1 and "asyncSleep(50);}if(!this.raw_ptr)" not in tuned
+    assert tuned.replace("asyncSleep(4);}if(!this.raw_ptr)", "asyncSleep(50);}if(!this.raw_ptr)") == shipped
+    assert pagefind.tune_engine(bundle) is False                  # once only: tuned, it is left alone
+
+
+def test_an_engine_without_the_known_line_is_published_as_it_is(tmp_path):
+    (tmp_path / "pagefind.js").write_text("export const x = 1;", encoding="utf-8")
+    assert pagefind.tune_engine(tmp_path) is False
+    assert (tmp_path / "pagefind.js").read_text(encoding="utf-8") == "export const x = 1;"

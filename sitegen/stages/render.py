@@ -84,7 +84,7 @@ def render_changed(env, root: Path, site: Site, pages: list[Page], articles: lis
         edited = [i for i, a in enumerate(articles)
                   if digests.get(a.source) is None or cache.digests.get(a.source) != digests[a.source]]
         look = {p for i in edited for p in cache.refs[i]}
-        look.update(n for n, page in enumerate(pages) if missing(page.route.file))
+        look.update(n for n, page in enumerate(pages) if page.volatile or missing(page.route.file))
         candidates = [pages[n] for n in sorted(look)]
     else:
         candidates = pages
