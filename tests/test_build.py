@@ -366,6 +366,9 @@ def test_the_search_page_names_the_newest_shards_first_files(site):
     site.add("2020/b.md", date="2020-06-01", body="Hội nghị người lao động, sửa lại.")
     result = site.build()
     assert result.code == 0 and newest() != first
+    # the size the summary gives: the shard not indexed again counts the bytes its state kept
+    size = sum(p.stat().st_size for p in (site.output / "pagefind").rglob("*") if p.is_file())
+    assert re.search(r"\(1 indexed\), (\d+) KiB", result.out).group(1) == f"{size / 1024:.0f}", result.out
     assert preloaded(site.page("tim-kiem"))[-2:] == newest()
     site.add("2019/a.md", date="2019-05-01", body="Đại hội công đoàn, sửa lại.")   # an older shard
     assert site.build().code == 0 and preloaded(site.page("tim-kiem"))[-2:] == newest()
