@@ -21,7 +21,7 @@ from .render import make_environment
 from .search import IndexReport, SearchIndex
 from .stages import skip
 from .stages.convert import reread_markdown, render_bodies
-from .stages.group import group
+from .stages.group import Grouped, group
 from .stages.index import filings, with_index_files
 from .stages.load import load_site
 from .stages.photos import make_photos, prune
@@ -136,12 +136,8 @@ def _build(options: BuildOptions, write: bool, progress: Progress, keep: list | 
             report.raise_if_errors(options.strict)
         search_index = SearchIndex(search_path(options.root, out))
         if write and options.search and articles:
-            # before the pages: the search page's <head> names the index's newest files
-            with stage("search"):
-                result.index = search_index.update(options.root, articles, digests,
-                                                   filings(config, articles, grouped.taxonomy), config, images,
-                                                   config.search_shard_size)
-            grouped = replace(grouped, pages=with_index_files(grouped.pages, result.index.first))
+            with stage("search"):     # before the pages: the search page's <head> names the newest files
+                result.index, grouped = _search(options, articles, digests, grouped, images, search_index)
         cleanup.staging = staging_dir(out) if write else None
         with stage("render"):
             env = make_environment(options.root, grouped.site)
@@ -231,6 +227,16 @@ def _load(options: BuildOptions, write: bool, cache: BuildCache, stats: dict, re
     result.parsed, result.held_drafts, result.held_future = loaded.parsed, plan.drafts, plan.future
     result.archived, result.next_scheduled = len(plan.archived), plan.next_time
     return loaded, now, plan
+
+
+def _search(options: BuildOptions, articles: list, digests: dict, grouped: Grouped, images: dict,
+            search_index: SearchIndex) -> tuple[IndexReport, Grouped]:
+    """The search stage's call: the index brought up to date in .cache/, and the pages with the
+    search page naming the index's newest files."""
+    config = grouped.site.config
+    index = search_index.update(options.root, articles, digests, filings(config, articles, grouped.taxonomy),
+                                config, images, config.search_shard_size)
+    return index, replace(grouped, pages=with_index_files(grouped.pages, index.first))
 
 
 def _publish(options: BuildOptions, stage: _Stages, result: BuildResult, out, staging, grouped, rendered,
