@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from typing import Callable, TypeVar
 
@@ -17,6 +18,17 @@ R = TypeVar("R")
 MIN_ITEMS = 400          # below this, starting processes costs more than it saves
 
 _job: Callable | None = None
+
+
+def reset_signals() -> None:
+    """A forked worker's first step: SIGTERM back to its default, ending the process.
+
+    `build.py serve --admin` makes SIGTERM raise KeyboardInterrupt in its own process (serve.py,
+    `_interrupt_on_sigterm`), and a worker forked by one of its rebuilds inherited that: a pool
+    that ends its workers with SIGTERM (multiprocessing.Pool.terminate) then waited for ever for
+    one that had caught it and gone back to waiting for work.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _run_chunk(bounds: tuple[int, int]) -> list:
@@ -74,7 +86,8 @@ def map_chunks(job: Callable[[int, int], list[R]], count: int) -> list[R]:
     bounds = chunk_bounds(count, processes)
     _job = job
     try:
-        with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=reset_signals) as pool:
             results = list(pool.map(_run_chunk, bounds))
     finally:
         _job = None

@@ -253,15 +253,17 @@ def serve(args: argparse.Namespace, options: BuildOptions) -> int:
     Exit 0 on Ctrl+C, 2 when the port is taken."""
     root, output = options.root, options.output
     options = replace(options, base_url=args.base_url or f"http://{args.host}:{args.port}/")
-    editor = None
+    editor, restore = None, None
     if getattr(args, "admin", False):
         from . import editorserver
-        _interrupt_on_sigterm()
+        restore = _interrupt_on_sigterm()
         try:
             pending = editorserver.uncommitted(root) if (root / ".git").exists() else []
             editor, local = editorserver.start(root, args.admin_port)
         except editorserver.EditorServerError as err:
             print(f"serve --admin: {err}", file=sys.stderr)
+            if restore is not None:
+                restore()
             return 1
         options = replace(options, admin_local=local)
         if pending:
@@ -274,19 +276,25 @@ def serve(args: argparse.Namespace, options: BuildOptions) -> int:
         if editor is not None:
             from . import editorserver
             editorserver.stop(editor)
+        if restore is not None:
+            restore()
 
 
-def _interrupt_on_sigterm() -> None:
+def _interrupt_on_sigterm():
     """SIGTERM (kill, systemd, a test's terminate()) stops the server as Ctrl+C does, so that the
     `finally` of serve() runs and stops decap-server: Python's default for SIGTERM ends the process
-    at once and would leave decap-server running, holding its port."""
+    at once and would leave decap-server running, holding its port. Returns what puts the earlier
+    handler back (serve() calls it as it returns), or None where no handler could be set. The
+    build's forked workers set the default back for themselves (parallel.reset_signals)."""
     import signal
 
     def interrupt(signum, frame) -> None:
         raise KeyboardInterrupt
 
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, interrupt)
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    earlier = signal.signal(signal.SIGTERM, interrupt)
+    return lambda: signal.signal(signal.SIGTERM, earlier)
 
 
 def _serve(args: argparse.Namespace, root: Path, output: Path, options: BuildOptions, admin: bool) -> int:

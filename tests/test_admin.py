@@ -3,6 +3,7 @@ canonical style (run in Node, as the page runs it), `fmt`, and what the build do
 from __future__ import annotations
 
 import shutil
+import signal
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -247,6 +248,8 @@ def test_serve_admin_says_what_to_install_without_node(site, monkeypatch):
     import sitegen.editorserver as editorserver
     real = editorserver.shutil.which
     monkeypatch.setattr(editorserver.shutil, "which", lambda name: None if name == "node" else real(name))
+    before = signal.getsignal(signal.SIGTERM)
     result = site.build_cmd("serve", "--admin", "--port", "0")
     assert result.code == 1
     assert "serve --admin: the web editor needs Node.js and npm: apt-get install nodejs npm, then npm ci" in result.err
+    assert signal.getsignal(signal.SIGTERM) == before      # its SIGTERM handler does not outlive serve

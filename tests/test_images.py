@@ -285,3 +285,38 @@ def test_a_large_jpeg_is_decoded_at_the_smallest_scale_still_wide_enough(tmp_pat
     turned.write_bytes(encoded(4000, 3000, exif_orientation=6))   # shown 3000 × 4000
     assert imaging._decode(turned, 1600).size == (3000, 4000)     # half is 1500 wide once upright: too narrow
     assert imaging._decode(turned, 1400).size == (1500, 2000)
+
+
+def _sigterm_in_worker(job) -> tuple[str, str]:
+    """In place of photos._make (a Pool sends its function by name): what SIGTERM does there."""
+    import signal
+
+    return job[0], "default" if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL else "caught"
+
+
+def test_forked_workers_end_on_sigterm_whatever_the_parent_catches(monkeypatch):
+    """`build.py serve --admin` makes SIGTERM raise KeyboardInterrupt in its process; the workers
+    its rebuilds fork (photos, and every map_chunks) set SIGTERM back to its default, or a pool
+    ending them with SIGTERM could wait for ever for one that caught it (seen in a test run)."""
+    import signal
+
+    from sitegen import parallel, serve
+    from sitegen.stages import photos
+
+    if not parallel.can_fork():
+        pytest.skip("needs fork and a second core")
+    earlier = signal.getsignal(signal.SIGTERM)
+    restore = serve._interrupt_on_sigterm()
+    assert restore is not None and signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, None)
+    try:
+        def default(_: int) -> bool:
+            return signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+
+        seen = parallel.map_chunks(lambda start, end: [default(n) for n in range(start, end)], parallel.MIN_ITEMS * 2)
+        assert len(seen) == parallel.MIN_ITEMS * 2 and all(seen)
+        monkeypatch.setattr(photos, "_make", _sigterm_in_worker)
+        made = list(photos._run([(f"anh-{n}.jpg", None, ()) for n in range(4)]))
+        assert sorted(made) == [(f"anh-{n}.jpg", "default") for n in range(4)]
+    finally:
+        restore()
+    assert signal.getsignal(signal.SIGTERM) == earlier                # serve() puts the earlier one back

@@ -14,7 +14,7 @@ from pathlib import Path
 from ..errors import Diagnostic
 from ..images import CACHE_DIR, ImageInfo
 from ..imaging import SETTINGS, ImageError, cache_name, make_renditions
-from ..parallel import can_fork, workers
+from ..parallel import can_fork, reset_signals, workers
 from ..progress import SILENT, Progress
 
 # (content-relative photo, its source file, [(variant, cache file)]) for one task
@@ -62,8 +62,17 @@ def _run(jobs: list[_Job]):
         return
     import multiprocessing
 
-    with multiprocessing.get_context("fork").Pool(count) as pool:
+    # Once every photo is made the workers are told to stop and waited for (close, join); they
+    # are ended with SIGTERM (terminate) only if the build stops early.
+    pool = multiprocessing.get_context("fork").Pool(count, initializer=reset_signals)
+    try:
         yield from pool.imap_unordered(_make, jobs, chunksize=1)
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
 
 
 def _make(job: _Job) -> tuple[str, str | None]:
