@@ -192,6 +192,7 @@ class SearchIndex:
         newest = self.bundles / shards[0].id
         for name in self._engine_files(newest):
             live[name] = str(newest / name)
+            size += os.stat(live[name]).st_size
         lexicon, files = lexicon_files([vocabularies.get(s.id) or self._read_vocabulary(s.id) for s in shards])
         lexicon_dir = self.folder / "lexicon"
         lexicon_dir.mkdir(exist_ok=True)
@@ -200,6 +201,7 @@ class SearchIndex:
             if not path.exists():
                 _replace(path, data)
             live[name] = str(path)
+            size += len(data)
         for path in lexicon_dir.iterdir():
             if f"lexicon/{path.name}" not in files:
                 path.unlink()
@@ -209,14 +211,12 @@ class SearchIndex:
         manifest_path = self.folder / MANIFEST
         _replace(manifest_path, json.dumps(manifest, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
         live[MANIFEST] = str(manifest_path)
+        size += manifest_path.stat().st_size
 
         self._save_state({"version": STATE_VERSION, "frame": frame, "engine": str(engine), "docs": docs,
                           "shards": {info["id"]: {"digest": digest_of[info["id"]], "live": info["names"],
                                                   "skip": info["skip"], "bytes": info["bytes"]}
                                      for info in shard_info}})
-        size += sum(os.stat(live[name]).st_size for name in live.keys() - {f"{info['id']}/{rel}"
-                                                                           for info in shard_info
-                                                                           for rel in info["names"]})
         first = (f"{shard_info[0]['id']}/pagefind-entry.json?ts={shard_info[0]['entry']}",
                  *(f"{shard_info[0]['id']}/{name}" for name in pagefind.meta_files(newest)[:1]))
         return IndexReport(pages=len(articles), bytes=size, files=len(live), shards=len(shards),
