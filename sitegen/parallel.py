@@ -10,8 +10,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-from concurrent.futures import ProcessPoolExecutor
-from typing import Callable, TypeVar
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from typing import Callable, Iterator, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -34,6 +34,10 @@ def reset_signals() -> None:
 def _run_chunk(bounds: tuple[int, int]) -> list:
     start, end = bounds
     return _job(start, end)
+
+
+def _run_one(item: int):
+    return _job(item)
 
 
 def workers() -> int:
@@ -92,3 +96,34 @@ def map_chunks(job: Callable[[int, int], list[R]], count: int) -> list[R]:
     finally:
         _job = None
     return [item for chunk in results for item in chunk]
+
+
+def each_done(job: Callable[[int], R], count: int, fork: bool = True) -> Iterator[tuple[int, R]]:
+    """job(i) for each i in [0, count), yielded as (i, result) as each is done: in forked workers
+    (given in order, taken up as workers come free) when `fork` and can_fork(), here otherwise.
+
+    For a pipeline whose next step starts on one result while the others are still being made:
+    the search index runs Pagefind on a shard as soon as its documents are written. `job` may use
+    anything the parent holds in memory, as map_chunks' may. If the caller stops early (or one
+    job raises), the jobs not yet started are dropped.
+    """
+    global _job
+    if not (fork and count > 1 and can_fork()):
+        for item in range(count):
+            yield item, job(item)
+        return
+    _job = job
+    # The pool forks its workers on the first submit, before any result is yielded: a thread the
+    # caller starts on a result is never copied into a worker.
+    pool = ProcessPoolExecutor(min(workers(), count), mp_context=multiprocessing.get_context("fork"),
+                               initializer=reset_signals)
+    try:
+        running = {pool.submit(_run_one, item): item for item in range(count)}
+        _job = None                   # the workers have their own copy; the parent needs none
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=running.get):
+                yield running.pop(future), future.result()
+    finally:
+        _job = None
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -10,7 +10,9 @@ previous site as it was.
 
 An article's document is written again only when the article, the names it is filed under, or
 the settings documents depend on changed; a shard is indexed again only when one of its documents
-changed; Pagefind runs on one more shard at once than there are cores. The published tree:
+changed. Documents are written by forked workers, shard by shard, and Pagefind starts on a shard
+as soon as its documents are written, on as many shards at once as there are cores. The
+published tree:
 
     pagefind/pagefind.js, pagefind-worker.js, wasm.*.pagefind   Pagefind's engine, loaded once (the page
                                                                runs it without its worker)
@@ -29,7 +31,7 @@ import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import cbor2
 
@@ -38,7 +40,7 @@ from .errors import BuildError, Diagnostic
 from .i18n import format_short_date
 from .lexicon import lexicon_files
 from .models import Article
-from .parallel import map_chunks, workers
+from .parallel import MIN_ITEMS, each_done, workers
 from .render import thumbnail_url
 from .searchdocs import VOCABULARY_PAGE, VOCABULARY_URL, body_blocks, document, document_keys, vocabulary_page
 from .searchtext import Glossary
@@ -114,58 +116,21 @@ class SearchIndex:
         shards = plan_shards([(_local_date(articles[n], tz), n) for n in range(len(articles) - 1, -1, -1)], shard_size)
         shard_of = {n: shard.id for shard in shards for n in shard.members}
 
-        # 1. documents: write those whose inputs changed, move those whose shard changed
-        keys: list[str] = []
-        todo: list[int] = []
-        for n, article in enumerate(articles):
-            filing = filings[article.source]
-            # a plain tuple's repr: a dataclass's took 0.25 s of every build at 100,000 articles
-            key = _digest(repr((digests[article.source], filing.level, filing.unit, filing.authors, filing.topics))) \
-                if article.source in digests else ""
-            keys.append(key)
-            rel = article.route.file
-            had = known.get(rel)
-            if not key or had is None or had[1] != key:
-                todo.append(n)
-            elif had[0] != shard_of[n]:
-                self._move(rel, had[0], shard_of[n])
-
-        def job(start: int, end: int) -> list[tuple[int, str]]:
-            made = []
-            for n in todo[start:end]:
-                article = articles[n]
-                text = _document(article, filings[article.source], glossary, config, images)
-                data = text.encode("utf-8")
-                path = self.docs / shard_of[n] / article.route.file
-                _replace(path, data)
-                made.append((n, hashlib.sha256(data).hexdigest()[:16]))
-            return made
-
-        written = dict(map_chunks(job, len(todo)))
-        docs: dict[str, list] = {}
-        for n, article in enumerate(articles):
-            rel = article.route.file
-            digest = written.get(n) or known[rel][2]
-            if n in written and rel in known and known[rel][0] != shard_of[n]:
-                (self.docs / known[rel][0] / rel).unlink(missing_ok=True)
-            docs[rel] = [shard_of[n], keys[n], digest]
-        for rel in known.keys() - docs.keys():          # articles gone (or moved to another address)
-            (self.docs / known[rel][0] / rel).unlink(missing_ok=True)
-
-        # 2. shards: index those whose documents changed
+        # 1. documents: which to write; those only filed in another shard are moved, and the old
+        # files of those written elsewhere or gone removed, before any shard is indexed
+        docs, todo = self._plan_documents(articles, digests, filings, known, shard_of)
         previous = state.get("shards", {})
-        digest_of = {}
-        for shard in shards:
-            members = sorted(f"{articles[n].route.file} {docs[articles[n].route.file][2]}" for n in shard.members)
-            digest_of[shard.id] = _digest("\n".join(members))
-        changed = [s for s in shards if previous.get(s.id, {}).get("digest") != digest_of[s.id]
-                   or not (self.bundles / s.id / "pagefind-entry.json").is_file()]
-        for gone in previous.keys() - digest_of.keys():
+        for gone in previous.keys() - {shard.id for shard in shards}:
             discard(self.docs / gone)
             discard(self.bundles / gone)
             (self.vocab / f"{gone}.txt").unlink(missing_ok=True)
+
+        # 2. documents written and shards indexed in one pipeline
+        digest_of: dict[str, str] = {}
         vocabularies: dict[str, list[str]] = {}
-        skips = self._index(engine, changed, vocabularies)
+        changed, skips = self._write_and_index(
+            engine, articles, shards, todo, docs, previous, digest_of, vocabularies,
+            lambda n: _document(articles[n], filings[articles[n].source], glossary, config, images))
 
         # 3. what each shard publishes, the lexicon and the manifest
         shard_info, live, size = [], {}, 0
@@ -193,7 +158,8 @@ class SearchIndex:
         for name in self._engine_files(newest):
             live[name] = str(newest / name)
             size += os.stat(live[name]).st_size
-        lexicon, files = lexicon_files([vocabularies.get(s.id) or self._read_vocabulary(s.id) for s in shards])
+        lexicon, files = lexicon_files([vocabularies.get(s.id) or self._read_vocabulary(s.id, [
+            articles[n].route.file for n in s.members]) for s in shards])
         lexicon_dir = self.folder / "lexicon"
         lexicon_dir.mkdir(exist_ok=True)
         for name, data in files.items():
@@ -263,63 +229,165 @@ class SearchIndex:
             names.append(f"wasm.{language['wasm'].rpartition('/')[2].removeprefix('wasm.')}.pagefind")
         return names
 
-    def _index(self, engine: pagefind.Engine, shards: list[Shard], vocabularies: dict[str, list[str]]) -> dict[str, str]:
-        """Write each shard's vocabulary page (its words into `vocabularies`) and run Pagefind on
-        its documents; the id of each shard's vocabulary page in its results.
-
-        One lane more than there are cores: a Pagefind process waits on its files for a fifth of
-        its time, and a lane's vocabulary (Python) is read while the other lanes' Pagefinds run.
-        The largest shards go first, so that the last to finish is a small one.
+    def _plan_documents(self, articles: Sequence[Article], digests: dict[str, bytes], filings: dict[str, Filing],
+                        known: dict[str, list], shard_of: dict[int, str]) -> tuple[dict[str, list], list[int]]:
+        """Each article's entry of the state, [shard, key of its inputs, digest of its document]
+        (the digest "" until the document is written), and the articles whose documents are to be
+        written. A document filed in another shard but otherwise unchanged is moved there; the old
+        file of one to be written in another shard, or of an article gone, is removed: all before
+        any shard is indexed, as Pagefind must not read a shard whose files change under it.
         """
+        docs: dict[str, list] = {}
+        todo: list[int] = []
+        for n, article in enumerate(articles):
+            filing = filings[article.source]
+            # a plain tuple's repr: a dataclass's took 0.25 s of every build at 100,000 articles
+            key = _digest(repr((digests[article.source], filing.level, filing.unit, filing.authors, filing.topics))) \
+                if article.source in digests else ""
+            rel = article.route.file
+            had = known.get(rel)
+            if not key or had is None or had[1] != key:
+                todo.append(n)
+                if had is not None and had[0] != shard_of[n]:
+                    (self.docs / had[0] / rel).unlink(missing_ok=True)
+                docs[rel] = [shard_of[n], key, ""]
+                continue
+            if had[0] != shard_of[n] and not self._move(rel, had[0], shard_of[n]):
+                todo.append(n)                          # (gone from .cache: written again)
+                docs[rel] = [shard_of[n], key, ""]
+                continue
+            docs[rel] = [shard_of[n], key, had[2]]
+        for rel in known.keys() - docs.keys():          # articles gone (or moved to another address)
+            (self.docs / known[rel][0] / rel).unlink(missing_ok=True)
+        return docs, todo
+
+    def _write_and_index(self, engine: pagefind.Engine, articles: Sequence[Article], shards: list[Shard],
+                         todo: list[int], docs: dict[str, list], previous: dict, digest_of: dict[str, str],
+                         vocabularies: dict[str, list[str]],
+                         make: Callable[[int], tuple[str, list[str]]]) -> tuple[list[Shard], dict]:
+        """Write the documents of `todo` (made by `make`; their digests into `docs`) and index
+        every shard whose documents changed; each shard's digest into `digest_of`, the indexed
+        shards' words into `vocabularies`. The shards indexed, and the id of each one's
+        vocabulary page in its results.
+
+        One pipeline: forked workers write the documents shard by shard, the largest shard first,
+        and Pagefind starts on a shard as soon as its documents are written (cold, at 10,000
+        articles, it waited 3.3 s for all of them before). Pagefind runs in as many lanes as there
+        are cores: with the workers beside them, one lane more cost 1-2 s more CPU time (measured,
+        benchmarks/results/2026-12-06-search-10k-pipeline.txt).
+        """
+        by_id = {shard.id: shard for shard in shards}
+        to_write: dict[str, list[int]] = {}
+        for n in todo:
+            to_write.setdefault(docs[articles[n].route.file][0], []).append(n)
+
+        def digest(shard: Shard) -> str:
+            rels = (articles[n].route.file for n in shard.members)
+            return _digest("\n".join(sorted(f"{rel} {docs[rel][2]}" for rel in rels)))
+
+        def stale(shard: Shard) -> bool:
+            digest_of[shard.id] = digest(shard)
+            return previous.get(shard.id, {}).get("digest") != digest_of[shard.id] \
+                or not (self.bundles / shard.id / "pagefind-entry.json").is_file()
+
+        # the shards to look at: those with documents to write, and those changed without any
+        # (an article gone, or moved to another shard)
+        groups = [(shard.id, to_write.get(shard.id, [])) for shard in sorted(shards, key=lambda s: -len(s.members))
+                  if shard.id in to_write or stale(shard)]
+
+        def write(group: int) -> tuple[list[tuple[int, str]], set[str]]:
+            return self._write_documents(groups[group][0], [(n, articles[n].route.file) for n in groups[group][1]],
+                                         make)
+
         skips: dict[str, str] = {}
 
-        def one(shard: Shard) -> None:
-            bundle = self.bundles / shard.id
-            vocabularies[shard.id] = self._vocabulary(shard.id)
-            pagefind.run(engine, self.docs / shard.id, bundle)
-            try:
-                pagefind.canonicalise(bundle)
-                engine_files = pagefind.share_engine(bundle)
-                pagefind.tune_engine(bundle)
-                pagefind.prune(bundle, pagefind.live_files(bundle) | set(engine_files))
-                skips[shard.id] = pagefind.page_id(bundle, VOCABULARY_URL)
-            except (OSError, ValueError, IndexError, TypeError, KeyError, cbor2.CBORError) as err:
-                raise BuildError([Diagnostic("pagefind", "search",
-                                             f"shard {shard.id}: could not read Pagefind's index: {err}")]) from None
+        def index(shard: Shard, fresh: set[str], written: set[int]) -> None:
+            vocabularies[shard.id] = self._vocabulary(
+                shard.id, fresh, [articles[n].route.file for n in shard.members if n not in written])
+            skips[shard.id] = self._index_shard(engine, shard.id)
 
         self.bundles.mkdir(parents=True, exist_ok=True)
-        largest_first = sorted(shards, key=lambda shard: -len(shard.members))
-        with ThreadPoolExecutor(max(1, min(workers() + 1, len(shards)))) as pool:
-            for future in [pool.submit(one, shard) for shard in largest_first]:
+        changed: list[Shard] = []
+        running = []
+        lanes = ThreadPoolExecutor(max(1, min(workers(), len(groups))))
+        try:
+            # Few documents are written here, with no workers to fork (an edit: one document).
+            for group, (made, words) in each_done(write, len(groups), fork=len(todo) >= MIN_ITEMS):
+                for n, digest_made in made:
+                    docs[articles[n].route.file][2] = digest_made
+                shard = by_id[groups[group][0]]
+                if not made or stale(shard):            # (a group with nothing to write is stale)
+                    changed.append(shard)
+                    running.append(lanes.submit(index, shard, words, {n for n, _ in made}))
+            for future in running:
                 future.result()
-        return skips
+        finally:
+            lanes.shutdown(wait=True, cancel_futures=True)
+        return changed, skips
 
-    def _vocabulary(self, shard: str) -> list[str]:
-        """The keys of a shard's documents (read from them), written with its vocabulary page."""
-        found: set[str] = set()
-        folder = self.docs / shard
-        for directory, _, names in os.walk(folder):
-            for name in names:
-                path = os.path.join(directory, name)
-                if name.endswith(".html") and not path.endswith(VOCABULARY_PAGE):
-                    with open(path, encoding="utf-8") as file:
-                        found.update(document_keys(file.read()))
+    def _write_documents(self, shard: str, members: list[tuple[int, str]],
+                         make: Callable[[int], tuple[str, list[str]]]) -> tuple[list[tuple[int, str]], set[str]]:
+        """Write the documents of `members` (article number, path) in a shard's folder: the digest
+        of each, and the keys of all."""
+        folder = os.path.join(self.docs, shard, "")
+        made, words, folders = [], set(), set()
+        for n, rel in members:
+            text, keys = make(n)
+            data = text.encode("utf-8")
+            path = folder + rel
+            parent = os.path.dirname(path)
+            if parent not in folders:
+                os.makedirs(parent, exist_ok=True)
+                folders.add(parent)
+            _write_file(path, data)
+            made.append((n, hashlib.sha256(data).hexdigest()[:16]))
+            words.update(keys)
+        return made, words
+
+    def _index_shard(self, engine: pagefind.Engine, shard: str) -> str:
+        """Run Pagefind on a shard's documents and make its bundle ready to publish; the id of
+        the shard's vocabulary page in its results."""
+        bundle = self.bundles / shard
+        pagefind.run(engine, self.docs / shard, bundle)
+        try:
+            pagefind.canonicalise(bundle)
+            engine_files = pagefind.share_engine(bundle)
+            pagefind.tune_engine(bundle)
+            pagefind.prune(bundle, pagefind.live_files(bundle) | set(engine_files))
+            return pagefind.page_id(bundle, VOCABULARY_URL)
+        except (OSError, ValueError, IndexError, TypeError, KeyError, cbor2.CBORError) as err:
+            raise BuildError([Diagnostic("pagefind", "search",
+                                         f"shard {shard}: could not read Pagefind's index: {err}")]) from None
+
+    def _vocabulary(self, shard: str, fresh: set[str], others: list[str]) -> list[str]:
+        """A shard's keys: `fresh` (those of the documents just written) and those its `others`
+        list (documents written before, read back), written with its vocabulary page."""
+        found = set(fresh)
+        folder = os.path.join(self.docs, shard, "")
+        for rel in others:
+            with open(folder + rel, encoding="utf-8") as file:
+                found.update(document_keys(file.read()))
         words = sorted(found)
-        _replace(folder / VOCABULARY_PAGE, vocabulary_page(words).encode("utf-8"))
+        _replace(self.docs / shard / VOCABULARY_PAGE, vocabulary_page(words).encode("utf-8"))
         self.vocab.mkdir(parents=True, exist_ok=True)
         _replace(self.vocab / f"{shard}.txt", "\n".join(words).encode("utf-8"))
         return words
 
-    def _read_vocabulary(self, shard: str) -> list[str]:
+    def _read_vocabulary(self, shard: str, members: list[str]) -> list[str]:
         try:
             return (self.vocab / f"{shard}.txt").read_text(encoding="utf-8").split()
         except FileNotFoundError:
-            return self._vocabulary(shard)
+            return self._vocabulary(shard, set(), members)
 
-    def _move(self, rel: str, old: str, new: str) -> None:
+    def _move(self, rel: str, old: str, new: str) -> bool:
+        """Move a document to another shard's folder; False if it is not there to move."""
         source, target = self.docs / old / rel, self.docs / new / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(source, target)
+        try:
+            os.replace(source, target)
+        except FileNotFoundError:
+            return False
+        return True
 
     # The state is a pickle, as the build's cache is: at 100,000 articles JSON took 1.1 s of every
     # build to read and write, a pickle 0.2 s. Anything unreadable is no state: index anew.
@@ -335,7 +403,7 @@ class SearchIndex:
         _replace(self.state_path, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-def _document(article: Article, filing: Filing, glossary: Glossary, config, images: dict) -> str:
+def _document(article: Article, filing: Filing, glossary: Glossary, config, images: dict) -> tuple[str, list[str]]:
     local = _local(article, config.tz)
     filters = {"level": [filing.level], "unit": [filing.unit] if filing.unit else [],
                "author": list(filing.authors), "topic": list(filing.topics), "year": [str(local.year)]}
@@ -360,8 +428,23 @@ def _digest(text: str) -> str:
 def _replace(path: Path, data: bytes) -> None:
     """Write a file whole under a temporary name and rename it over the old one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.part")
-    partial.write_bytes(data)
+    _write_file(str(path), data)
+
+
+def _write_file(path: str, data: bytes) -> None:
+    """_replace for a path whose folder exists. A new file is written in place (a cold index
+    skips 10,000 renames): if the build stops half-way, the next one finds the state of the last
+    build that finished, which has no document at that path, and writes it again."""
+    try:
+        with open(path, "xb") as file:
+            file.write(data)
+        return
+    except FileExistsError:
+        pass
+    folder, name = os.path.split(path)
+    partial = os.path.join(folder, f".{name}.{os.getpid()}.part")
+    with open(partial, "wb") as file:
+        file.write(data)
     os.replace(partial, path)
 
 

@@ -67,8 +67,8 @@ def body_blocks(body: str) -> list[tuple[str, str]]:
 
 
 def document(title: str, blocks: Iterable[tuple[str, str]], glossary: Glossary, *, filters: dict[str, list[str]],
-             sort_date: int, shown_date: str, image: str) -> str:
-    """The search document of one article."""
+             sort_date: int, shown_date: str, image: str) -> tuple[str, list[str]]:
+    """The search document of one article, and the keys it lists (as document_keys reads them)."""
     blocks = [("h1", title), *blocks]
     # one pass over the whole text (blocks end at new lines, which phrases do not cross)
     written, keys = search_text("\n".join(text for _, text in blocks), glossary)
@@ -84,9 +84,10 @@ def document(title: str, blocks: Iterable[tuple[str, str]], glossary: Glossary, 
     lines.extend(f"<{tag}>{html.escape(text, quote=False)}</{tag}>"
                  for (tag, _), text in zip(blocks, written.split("\n")))
     lines.append("</main>")
-    lines.append(f"<!-- keys: {' '.join(sorted(keys))} -->")
+    listed = sorted(keys)
+    lines.append(f"<!-- keys: {' '.join(listed)} -->")
     lines.append("</body></html>\n")
-    return "\n".join(lines)
+    return "\n".join(lines), listed
 
 
 def _span(attribute: str, name: str, value: str) -> str:

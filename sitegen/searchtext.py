@@ -43,6 +43,9 @@ STROKE = "\u0345"     # COMBINING GREEK YPOGEGRAMMENI: alphabetic to Pagefind, a
 WORD = re.compile(r"[^\W_]+")
 _KEY = re.compile(rf"[^\W_{MARK}]+")                  # a word in text that has its MARKs
 _WORD_END = re.compile(r"(?<=[^\W_])(?![^\W_])")    # a plain replacement at each: re's fast path
+# The same where no "_" stands in the text (most texts): a third faster. ("_" is all that tells
+# \w from [^\W_].)
+_WORD_END_PLAIN = re.compile(r"(?<=\w)\b")
 # Between two words of one token, punctuation that is not ASCII ("2019–2020", "lao–động"):
 # Pagefind splits a token into its parts only at ASCII punctuation, so it is wrapped in backticks.
 _JOINED = re.compile(rf"(?<={MARK})([^\s\w{MARK}]+)(?=[^\W_])")
@@ -65,7 +68,21 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.category(c).startswith("M")).replace("đ", "d")
 
 
+class _FoldedWords(_Folded):
+    """_Folded, but every character that is not part of a word, a new line or "_", a space: the
+    keys of such a text are its words split at white space."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        if char in "\n_" or WORD.match(char):
+            value = super().__missing__(code)
+        else:
+            self[code] = value = " "
+        return value
+
+
 _FOLD = _Folded()
+_FOLD_WORDS = _FoldedWords()
 
 
 def fold_chars(text: str) -> str:
@@ -156,11 +173,19 @@ def search_text(text: str, glossary: Glossary) -> tuple[str, set[str]]:
     page shows Pagefind's excerpts after undoing each of these (search.js `clean`).
     """
     text = unicodedata.normalize("NFC", text)
-    marked = _WORD_END.sub(MARK, text)
+    # Without "_" or MARK in the text, each word is a run of \w ending in MARK, and the words are
+    # what is left of the text folded with every other character a space: split is faster than
+    # findall (each pass over the text costs about 0.07 ms of an article's 0.4 ms).
+    plain = "_" not in text and MARK not in text
+    marked = (_WORD_END_PLAIN if plain else _WORD_END).sub(MARK, text)
     if not marked.isascii():
         marked = _JOINED.sub(_backticks, marked)
-    folded = fold_chars(marked)
-    found = set(_KEY.findall(folded))
+    if plain:
+        folded = marked.translate(_FOLD_WORDS)
+        found = {word[:-len(MARK)] for word in set(folded.split())}
+    else:
+        folded = fold_chars(marked)
+        found = set(_KEY.findall(folded))
     phrases = glossary.phrase_keys(folded)
     if phrases:
         before: dict[int, set[str]] = {}

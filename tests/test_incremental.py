@@ -784,3 +784,57 @@ def test_related_articles_are_reused_from_the_cache_until_topics_units_or_dates_
     edit(first(portal, "lien-doan*.md"), "topics: [", "topics: [\"Nữ công\", ")      # the key changes
     assert main(["build", "--root", str(portal), "-q"]) == 0
     assert load_cache(portal, out).related.lists != [[listed - 1]] * listed
+
+
+def test_documents_written_by_forked_workers_index_as_those_written_here(portal, tmp_path, monkeypatch):
+    """The search stage writes documents in forked workers when there are many (400 or more) and
+    runs Pagefind on each shard as its documents are done: the index is the one a build that
+    writes them all itself makes."""
+    import sitegen.parallel
+    import sitegen.search
+    from sitegen.pipeline import BuildOptions, build
+    from sitegen.searchdocs import VOCABULARY_PAGE
+
+    log = tmp_path / "writers.log"
+    real = sitegen.search._write_file
+
+    def write_file(path: str, data: bytes) -> None:
+        with open(log, "a", encoding="utf-8") as file:        # the workers' calls too
+            file.write(f"{os.getpid()} {path}\n")
+        real(path, data)
+
+    monkeypatch.setattr(sitegen.search, "_write_file", write_file)
+    monkeypatch.setattr(sitegen.search, "MIN_ITEMS", 1)
+    monkeypatch.setattr(sitegen.parallel, "workers", lambda: 2)
+    forked = tmp_path / "forked"
+    assert build(BuildOptions(root=portal, output=forked)).index.indexed == 4
+    writers = {path: int(pid) for pid, path in (line.split(" ", 1) for line in log.read_text().splitlines())}
+    documents = {path: pid for path, pid in writers.items()
+                 if path.endswith(".html") and not path.endswith(VOCABULARY_PAGE)}
+    assert len(documents) == 5 and os.getpid() not in documents.values()
+    monkeypatch.setattr(sitegen.search, "MIN_ITEMS", 10**9)
+    assert build(BuildOptions(root=portal, output=tmp_path / "here")).index.indexed == 4
+    assert tree(forked) == tree(tmp_path / "here")
+
+
+def test_a_document_lost_from_the_cache_is_written_again_when_its_shard_changes(site, tmp_path, monkeypatch):
+    """With smaller shards, 2020 is cut into runs of months and its documents are moved to them,
+    not written again; one that is no longer in .cache/ is written again rather than failing."""
+    import sitegen.search
+
+    _corpus(site, 24)
+    assert site.build().code == 0
+    (kept,) = (site.root / ".cache").glob("build-*.search")
+    lost = sorted(doc for doc in (kept / "docs" / "2020").rglob("index.html") if "_tu-vung" not in doc.parts)
+    lost[0].unlink()
+    (site.root / "site.yaml").write_text((site.root / "site.yaml").read_text(encoding="utf-8")
+                                         + "\nsearch:\n  shard_size: 10\n", encoding="utf-8")
+    moved = []
+    real = sitegen.search.SearchIndex._move
+    monkeypatch.setattr(sitegen.search.SearchIndex, "_move",
+                        lambda self, rel, old, new: moved.append(real(self, rel, old, new)) or moved[-1])
+    assert site.build().code == 0
+    assert sorted(moved) == [False] + [True] * 23
+    clean = tmp_path / "clean"
+    assert site.build("--output", str(clean)).code == 0
+    assert tree(site.output) == tree(clean)

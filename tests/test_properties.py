@@ -218,6 +218,34 @@ def test_map_chunks_gives_the_results_in_input_order_from_forked_workers(monkeyp
     assert all(forked for _, forked in results)
 
 
+def test_each_done_gives_each_result_as_its_forked_worker_finishes_it(monkeypatch, tmp_path):
+    """each_done: every item once, from forked workers, a quick item before a slow one given
+    earlier; a caller that stops early leaves the items not yet started undone."""
+    import os
+    import time
+
+    import sitegen.parallel as parallel
+
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    parent = os.getpid()
+
+    def job(item: int) -> tuple[int, bool]:
+        (tmp_path / f"started-{item}").touch()
+        time.sleep(1.0 if item == 0 else 0.01)
+        return item * item, os.getpid() != parent
+
+    seen = list(parallel.each_done(job, 6))
+    assert sorted(item for item, _ in seen) == list(range(6)) and seen[-1][0] == 0
+    assert all(result == (item * item, True) for item, result in seen)
+    for started in tmp_path.glob("started-*"):
+        started.unlink()
+    for item, _ in parallel.each_done(job, 40):
+        break
+    assert len(list(tmp_path.glob("started-*"))) < 40
+    # without a second core (or with fork=False) the items are done here, in order
+    assert [item for item, (_, forked) in parallel.each_done(job, 3, fork=False) if not forked] == [0, 1, 2]
+
+
 YAML_SCALARS = st.one_of(st.sampled_from(["yes", "No", "on", "OFF", "true", "null", "~", "", "1", "-1.5", "0x1F", "0o17",
                                           ".inf", "1_000", "2019-12-25", "12:30:00", "tinh", "=", "<<", "title"]),
                          st.text(alphabet="0123456789.-+_:eE xXoOabntuly~Đ", max_size=12), st.text(max_size=50))
