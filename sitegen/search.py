@@ -273,7 +273,7 @@ class SearchIndex:
         One pipeline: forked workers write the documents shard by shard, the largest shard first,
         and Pagefind starts on a shard as soon as its documents are written (cold, at 10,000
         articles, it waited 3.3 s for all of them before). Pagefind runs in as many lanes as there
-        are cores: with the workers beside them, one lane more cost 1-2 s more CPU time (measured,
+        are cores: beside the workers, one lane more cost about 1 s more CPU time (median of 7 pairs,
         benchmarks/results/2026-12-06-search-10k-pipeline.txt).
         """
         by_id = {shard.id: shard for shard in shards}
