@@ -264,3 +264,30 @@ def test_front_matter_scalars_get_pyyamls_tags_from_the_memo(scalars):
         for value, plain, quoted in scalars:
             expected = yaml.resolver.BaseResolver.resolve(loader, yaml.ScalarNode, value, (plain, quoted))
             assert loader.resolve(yaml.ScalarNode, value, (plain, quoted)) == expected, (value, plain, quoted)
+
+
+# Vietnamese letters, punctuation (ASCII and not), glossary words, and any other character
+VIETNAMESE_TEXT = st.lists(st.one_of(
+    st.sampled_from(list("aăâbcdđeêghiklmnoôơpqrstuưvxyĐÊÔƠƯ0129 ,.;:–—“”…-/()\n\t&'\"")),
+    st.sampled_from(["Công", "đoàn", "Viên", "chức", "Liên", "Lao", "động", "CC,VC,LĐ", "Tổng", "Việt", "Nam", " "]),
+    st.characters(blacklist_categories=("Cs",))), max_size=40).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(VIETNAMESE_TEXT)
+def test_search_texts_without_underscore_are_read_as_any_other(text):
+    """search_text's fast path (a text without "_" or MARK) marks, folds and finds the keys and
+    glossary phrases exactly as the general path does."""
+    import unicodedata
+
+    from sitegen import searchtext
+    from sitegen.searchtext import MARK, Glossary
+
+    glossary = Glossary({"CĐVC": "Công đoàn Viên chức", "LĐLĐ": "Liên đoàn Lao động",
+                         "TLĐ": "Tổng Liên đoàn Lao động Việt Nam", "CC,VC,LĐ": "công chức, viên chức, lao động"})
+    text = unicodedata.normalize("NFC", text.replace("_", "").replace(MARK, ""))
+    marked = searchtext._WORD_END.sub(MARK, text)
+    assert searchtext._WORD_END_PLAIN.sub(MARK, text) == marked
+    general, fast = searchtext.fold_chars(marked), marked.translate(searchtext._FOLD_WORDS)
+    assert {word[:-len(MARK)] for word in set(fast.split())} == set(searchtext._KEY.findall(general))
+    assert glossary.phrase_keys(fast) == glossary.phrase_keys(general)
