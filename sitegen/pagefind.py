@@ -196,14 +196,22 @@ def share_engine(bundle: Path) -> list[str]:
     """
     entry_path = bundle / "pagefind-entry.json"
     entry = json.loads(entry_path.read_text(encoding="utf-8"))
-    names = list(ENGINE_FILES)
+    names = engine_files(entry)
     for language in entry["languages"].values():
-        wasm = language.get("wasm") or "unknown"
-        wasm = wasm.rpartition("/")[2].removeprefix("wasm.")     # already shared: its own name
-        names.append(f"wasm.{wasm}.pagefind")
-        language["wasm"] = f"x/../../wasm.{wasm}"
+        language["wasm"] = f"x/../../wasm.{_wasm_name(language)}"
     entry_path.write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
-    return sorted(set(names))
+    return names
+
+
+def engine_files(entry: dict) -> list[str]:
+    """The engine files a bundle's entry (its pagefind-entry.json, read) needs, shared or not:
+    ENGINE_FILES and the WebAssembly of each of its languages."""
+    return sorted({*ENGINE_FILES, *(f"wasm.{_wasm_name(language)}.pagefind" for language in entry["languages"].values())})
+
+
+def _wasm_name(language: dict) -> str:
+    wasm = language.get("wasm") or "unknown"
+    return wasm.rpartition("/")[2].removeprefix("wasm.")      # already shared: its own name
 
 
 # Pagefind's search() waits for its index's metadata by polling every 50 ms (getPtr), so a

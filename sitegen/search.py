@@ -155,7 +155,7 @@ class SearchIndex:
                                "pages": len(shard.members), "entry": hashlib.sha256(entry).hexdigest()[:12],
                                "skip": skip, "names": names, "bytes": nbytes})
         newest = self.bundles / shards[0].id
-        for name in self._engine_files(newest):
+        for name in pagefind.engine_files(json.loads((newest / "pagefind-entry.json").read_bytes())):
             live[name] = str(newest / name)
             size += os.stat(live[name]).st_size
         lexicon, files = lexicon_files([vocabularies.get(s.id) or self._read_vocabulary(s.id, [
@@ -222,13 +222,6 @@ class SearchIndex:
 
     # -- parts -------------------------------------------------------------------------------
 
-    def _engine_files(self, bundle: Path) -> list[str]:
-        entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
-        names = list(pagefind.ENGINE_FILES)
-        for language in entry["languages"].values():
-            names.append(f"wasm.{language['wasm'].rpartition('/')[2].removeprefix('wasm.')}.pagefind")
-        return names
-
     def _plan_documents(self, articles: Sequence[Article], digests: dict[str, bytes], filings: dict[str, Filing],
                         known: dict[str, list], shard_of: dict[int, str]) -> tuple[dict[str, list], list[int]]:
         """Each article's entry of the state, [shard, key of its inputs, digest of its document]
@@ -276,7 +269,6 @@ class SearchIndex:
         are cores: beside the workers, one lane more cost about 1 s more CPU time (median of 7 pairs,
         benchmarks/results/2026-12-06-search-10k-pipeline.txt).
         """
-        by_id = {shard.id: shard for shard in shards}
         to_write: dict[str, list[int]] = {}
         for n in todo:
             to_write.setdefault(docs[articles[n].route.file][0], []).append(n)
@@ -292,12 +284,12 @@ class SearchIndex:
 
         # the shards to look at: those with documents to write, and those changed without any
         # (an article gone, or moved to another shard)
-        groups = [(shard.id, to_write.get(shard.id, [])) for shard in sorted(shards, key=lambda s: -len(s.members))
+        groups = [(shard, to_write.get(shard.id, [])) for shard in sorted(shards, key=lambda s: -len(s.members))
                   if shard.id in to_write or stale(shard)]
 
         def write(group: int) -> tuple[list[tuple[int, str]], set[str]]:
-            return self._write_documents(groups[group][0], [(n, articles[n].route.file) for n in groups[group][1]],
-                                         make)
+            shard, members = groups[group]
+            return self._write_documents(shard.id, [(n, articles[n].route.file) for n in members], make)
 
         skips: dict[str, str] = {}
 
@@ -315,7 +307,7 @@ class SearchIndex:
             for group, (made, words) in each_done(write, len(groups), fork=len(todo) >= MIN_ITEMS):
                 for n, digest_made in made:
                     docs[articles[n].route.file][2] = digest_made
-                shard = by_id[groups[group][0]]
+                shard = groups[group][0]
                 if not made or stale(shard):            # (a group with nothing to write is stale)
                     changed.append(shard)
                     running.append(lanes.submit(index, shard, words, {n for n, _ in made}))
@@ -428,19 +420,22 @@ def _digest(text: str) -> str:
 def _replace(path: Path, data: bytes) -> None:
     """Write a file whole under a temporary name and rename it over the old one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    _write_file(str(path), data)
+    _rename_into(str(path), data)
 
 
 def _write_file(path: str, data: bytes) -> None:
-    """_replace for a path whose folder exists. A new file is written in place (a cold index
-    skips 10,000 renames): if the build stops half-way, the next one finds the state of the last
-    build that finished, which has no document at that path, and writes it again."""
+    """Write a search document (its folder exists): a new one in place (a cold index skips
+    10,000 renames), one that exists as _replace does. If the build stops half-way, the next one
+    finds the state of the last build that finished, which has no document at that path, and
+    writes it again. (Only documents: a half-written lexicon file, say, would be kept.)"""
     try:
         with open(path, "xb") as file:
             file.write(data)
-        return
     except FileExistsError:
-        pass
+        _rename_into(path, data)
+
+
+def _rename_into(path: str, data: bytes) -> None:
     folder, name = os.path.split(path)
     partial = os.path.join(folder, f".{name}.{os.getpid()}.part")
     with open(partial, "wb") as file:
